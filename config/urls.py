@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+from core.api import urls as core_api
+from core.api.routers import OptionalSlashRouter
+
+# One router for the whole API, so /api/ lists every collection in the browsable API.
+api_router = OptionalSlashRouter()
+for prefix, viewset, basename in [*core_api.routes]:
+    api_router.register(prefix, viewset, basename=basename)
+
+api_patterns = [
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *core_api.urlpatterns,
+    *api_router.urls,
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("", include("django_prometheus.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("api-auth/", include("rest_framework.urls")),
+]
+
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error

@@ -1,0 +1,55 @@
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import ApiToken, Heartbeat
+from core.tokens import token_digest, token_generate, token_prefix
+
+# A token used in many requests a minute is written back at most once a minute.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown to the user once; never stored
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str, expires_at: datetime | None = None) -> IssuedToken:
+    secret = token_generate()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=token_prefix(secret),
+        digest=token_digest(secret),
+        expires_at=expires_at,
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke ``token``; revoking a revoked token changes nothing."""
+    if token.revoked_at is None:
+        now = timezone.now()
+        # Guarded update: two revocations at once keep the first timestamp.
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+        token.refresh_from_db(fields=["revoked_at"])
+    return token
+
+
+def api_token_mark_used(*, token: ApiToken, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    if token.last_used_at and now - token.last_used_at < TOKEN_LAST_USED_RESOLUTION:
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
+
+
+def heartbeat_record(*, name: str, now: datetime | None = None) -> Heartbeat:
+    heartbeat, _ = Heartbeat.objects.update_or_create(
+        name=name, defaults={"beat_at": now or timezone.now()}
+    )
+    return heartbeat

@@ -1,0 +1,1 @@
+"""Insight rules and recommendations, reports (HTML, PDF, email) and the executive dashboard."""

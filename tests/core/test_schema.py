@@ -1,0 +1,53 @@
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/schema"])
+def test_the_schema_is_valid_openapi_3(viewer_client, path):
+    response = viewer_client.get(path)
+
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    validate(schema)
+    assert schema["openapi"].startswith("3.")
+
+
+def test_the_schema_describes_the_api_and_its_bearer_auth(viewer_client):
+    schema = yaml.safe_load(viewer_client.get("/api/schema/").content)
+
+    assert {"/api/me", "/api/tokens", "/api/tokens/{id}"} <= set(schema["paths"])
+    assert schema["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
+    created = schema["paths"]["/api/tokens"]["post"]["responses"]["201"]
+    assert created["content"]["application/json"]["schema"]["$ref"].endswith("ApiTokenIssued")
+
+
+def test_swagger_ui_is_served_offline_from_our_own_static_files(client, user):
+    client.force_login(user)
+
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_the_schema_documents_the_error_shape_on_every_operation(viewer_client):
+    schema = yaml.safe_load(viewer_client.get("/api/schema/").content)
+
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error"]
+    operations = [op for ops in schema["paths"].values() for op in ops.values()]
+    assert operations
+    for operation in operations:
+        assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+    assert "400" in schema["paths"]["/api/tokens"]["post"]["responses"]
+    assert "404" in schema["paths"]["/api/tokens/{id}"]["get"]["responses"]
