@@ -6,16 +6,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from core import views as core_views
 from core.api import urls as core_api
 from core.api.routers import OptionalSlashRouter
+from incidents.api import urls as incidents_api
 
 # One router for the whole API, so /api/ lists every collection in the browsable API.
 api_router = OptionalSlashRouter()
-for prefix, viewset, basename in [*core_api.routes]:
+for prefix, viewset, basename in [*core_api.routes, *incidents_api.routes]:
     api_router.register(prefix, viewset, basename=basename)
 
 api_patterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *core_api.urlpatterns,
+    *incidents_api.urlpatterns,
     *api_router.urls,
 ]
 
@@ -23,7 +25,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("api-auth/", include("rest_framework.urls")),

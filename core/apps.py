@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -7,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
+        from core.db import register_sqlite_functions
         from core.periodic import periodic_tasks_install_after_migrate
         from core.roles import roles_sync_after_migrate
 
@@ -16,3 +18,4 @@ class CoreConfig(AppConfig):
         post_migrate.connect(
             periodic_tasks_install_after_migrate, sender=self, dispatch_uid="core.periodic"
         )
+        connection_created.connect(register_sqlite_functions, dispatch_uid="core.sqlite_functions")

@@ -48,3 +48,17 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Sequence(models.Model):
+    """A gapless counter, e.g. for human incident numbers (INC-42).
+
+    A row per name; ``core.services.sequence_next`` takes the row lock, so numbers are
+    handed out one at a time and a rolled-back transaction gives its number back.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}: {self.last_value}"

@@ -24,13 +24,15 @@ PRODUCT_APPS = ("incidents", "observability", "analytics", "insights")
 
 # Responder: beyond viewing, what working an incident needs; filled in by the apps.
 RESPONDER_GRANTS: dict[str, set[str]] = {}
+# Granted to no role (superusers only): deleting audit records, for one. Filled in by the apps.
+PROTECTED_PERMISSIONS: dict[str, set[str]] = {}
 
 
 def role_permission_codenames(role: str, permissions) -> set[tuple[str, str]]:
     """The (app_label, codename) pairs ``role`` is granted among ``permissions``."""
     granted = set()
     for app_label, codename in permissions:
-        if app_label not in PRODUCT_APPS:
+        if app_label not in PRODUCT_APPS or codename in PROTECTED_PERMISSIONS.get(app_label, ()):
             continue
         action = codename.split("_", 1)[0]
         if (

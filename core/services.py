@@ -1,10 +1,11 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from core.models import ApiToken, Heartbeat
+from core.models import ApiToken, Heartbeat, Sequence
 from core.tokens import token_digest, token_generate, token_prefix
 
 # A token used in many requests a minute is written back at most once a minute.
@@ -53,3 +54,19 @@ def heartbeat_record(*, name: str, now: datetime | None = None) -> Heartbeat:
         name=name, defaults={"beat_at": now or timezone.now()}
     )
     return heartbeat
+
+
+def sequence_next(*, name: str) -> int:
+    """The next value of the counter ``name``. Call it inside the transaction that uses
+    the value: the row stays locked until that transaction ends, so two transactions
+    never get the same value and a rollback leaves no gap."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("sequence_next must run inside a transaction")
+    if not Sequence.objects.filter(name=name).exists():
+        try:
+            with transaction.atomic():
+                Sequence.objects.create(name=name)
+        except IntegrityError:
+            pass  # created by a concurrent transaction; the update below waits for it
+    Sequence.objects.filter(name=name).update(last_value=F("last_value") + 1)
+    return Sequence.objects.filter(name=name).values_list("last_value", flat=True).get()

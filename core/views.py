@@ -1,10 +1,12 @@
-from django.http import JsonResponse
+import prometheus_client
+from django.http import HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from core.api.errors import error_body
 from core.health import run_checks
+from core.metrics import scrape
 
 
 @never_cache
@@ -29,6 +31,14 @@ def readyz(request):
         },
         status=503 if failing else 200,
     )
+
+
+@never_cache
+@require_safe
+def metrics(request):
+    """Prometheus text format: requests, database and cache (django-prometheus), and the
+    product's own gauges, read from the database now."""
+    return HttpResponse(scrape(), content_type=prometheus_client.CONTENT_TYPE_LATEST)
 
 
 def _wants_json(request) -> bool:

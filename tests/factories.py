@@ -18,3 +18,31 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
             self.groups.add(*Group.objects.filter(name__in=extracted))
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incidents.Team"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incidents.Service"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Service {n}")
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    team = factory.SubFactory(TeamFactory)
+    tier = 2
+
+
+def open_incident(service=None, *, by=None, **kwargs):
+    """An incident opened the way the product opens one: through the service layer."""
+    from incidents.services import incident_create
+
+    kwargs.setdefault("title", "Elevated error rate")
+    return incident_create(service=service or ServiceFactory(), by=by, **kwargs)

@@ -11,14 +11,17 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
+from django.db.models import ProtectedError
 from django.http import Http404
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -36,24 +39,6 @@ RETRY_AFTER_SECONDS = 30
 _CODE_RENAMES = {"invalid": "validation_error"}
 
 
-class Conflict(APIException):
-    """The request is valid but the resource's state forbids it (409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
-
-    def __init__(self, detail=None, code=None, fields=None):
-        super().__init__(detail, code)
-        self.fields = fields or {}
-
-
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "A dependency is unavailable; retry later."
-    default_code = "service_unavailable"
-
-
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -63,6 +48,12 @@ def exception_handler(exc, context):
         return Response(
             error_body("payload_too_large", "The request body is too large."),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
+    if isinstance(exc, ProtectedError):
+        return Response(
+            error_body("in_use", f"Still in use: {exc.args[0]}"), status=status.HTTP_409_CONFLICT
         )
     if isinstance(exc, DEPENDENCY_ERRORS):
         logger.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
@@ -89,9 +80,7 @@ def exception_handler(exc, context):
         )
     else:
         code = _first_code(exc)
-        response.data = error_body(
-            _CODE_RENAMES.get(code, code), _message(exc.detail), getattr(exc, "fields", None)
-        )
+        response.data = error_body(_CODE_RENAMES.get(code, code), _message(exc.detail))
     return response
 
 

@@ -38,9 +38,25 @@ def test_manager_configures_the_product_apps_but_not_users_or_tokens():
     assert role_permission_codenames(MANAGER, PERMISSIONS) == {
         ("incidents", "view_incident"),
         ("incidents", "change_incident"),
-        ("incidents", "delete_incident"),
         ("observability", "add_slo"),
     }
+
+
+def test_no_role_deletes_incidents_or_touches_the_timeline():
+    for role in (VIEWER, RESPONDER, MANAGER):
+        granted = set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
+        assert not granted & {"delete_incident", "change_timelineentry", "delete_timelineentry"}
+
+
+def test_the_roles_hold_the_incident_permissions_after_migrate():
+    def codenames(role):
+        return set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
+
+    assert {"view_incident", "view_service", "view_timelineentry"} <= codenames(VIEWER)
+    assert "change_incident" not in codenames(VIEWER)
+    assert {"add_incident", "change_incident"} <= codenames(RESPONDER)
+    assert "add_service" not in codenames(RESPONDER)
+    assert {"add_service", "change_team", "delete_service"} <= codenames(MANAGER)
 
 
 def test_sync_keeps_permissions_an_administrator_added():

@@ -1,0 +1,53 @@
+import django_filters
+from django.db.models import Q
+
+from incidents import selectors
+from incidents.models import Incident, Severity, Source, Status
+from incidents.models.incidents import OPEN_STATUSES
+
+
+def _id_or_slug(prefix: str, value: str) -> Q:
+    return Q(**{f"{prefix}_id": int(value)}) if value.isdigit() else Q(**{f"{prefix}__slug": value})
+
+
+class IncidentFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    source = django_filters.MultipleChoiceFilter(choices=Source.choices)
+    service = django_filters.CharFilter(method="filter_service", help_text="Id or slug.")
+    team = django_filters.CharFilter(method="filter_team", help_text="Id or slug.")
+    assignee = django_filters.CharFilter(
+        method="filter_assignee", help_text="A user id, a username, or `me`."
+    )
+    triggered_after = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="gte")
+    triggered_before = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="lt")
+    open = django_filters.BooleanFilter(
+        method="filter_open", help_text="true: triggered, acknowledged or mitigated."
+    )
+    q = django_filters.CharFilter(
+        method="filter_text", help_text="Text in title, summary or service name; or INC-42."
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["status", "severity", "source", "dedup_key"]
+
+    def filter_service(self, queryset, name, value):
+        return queryset.filter(_id_or_slug("service", value))
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(_id_or_slug("service__team", value))
+
+    def filter_assignee(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assignees=self.request.user)
+        if value.isdigit():
+            return queryset.filter(assignees__id=int(value))
+        return queryset.filter(assignees__username=value)
+
+    def filter_open(self, queryset, name, value):
+        condition = Q(status__in=OPEN_STATUSES)
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_text(self, queryset, name, value):
+        return selectors.incident_search(queryset, value)

@@ -1,0 +1,218 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from incidents.lifecycle import allowed_actions
+from incidents.models import Incident, Service, Severity, Team, TimelineEntry
+
+User = get_user_model()
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+        read_only_fields = fields
+
+
+class TeamRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "slug", "name"]
+        read_only_fields = fields
+
+
+class ServiceRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "slug", "name"]
+        read_only_fields = fields
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=User.objects.filter(is_active=True), required=False
+    )
+    service_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "description", "members", "service_count", "created_at"]
+        read_only_fields = ["id", "service_count", "created_at"]
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    team_detail = TeamRefSerializer(source="team", read_only=True)
+    open_incidents = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "team",
+            "team_detail",
+            "tier",
+            "runbook_url",
+            "open_incidents",
+            "created_at",
+        ]
+        read_only_fields = ["id", "team_detail", "open_incidents", "created_at"]
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "kind", "message", "actor", "actor_user", "data", "created_at"]
+        read_only_fields = fields
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True, help_text="e.g. INC-42")
+    severity_name = serializers.CharField(read_only=True, help_text="critical, high, medium, low")
+    service = ServiceRefSerializer(read_only=True)
+    team = TeamRefSerializer(source="service.team", read_only=True)
+    commander = UserRefSerializer(read_only=True)
+    assignees = UserRefSerializer(many=True, read_only=True)
+    time_to_acknowledge_seconds = serializers.SerializerMethodField()
+    time_to_resolve_seconds = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "reference",
+            "number",
+            "title",
+            "status",
+            "severity",
+            "severity_name",
+            "source",
+            "service",
+            "team",
+            "commander",
+            "assignees",
+            "dedup_key",
+            "triggered_at",
+            "acknowledged_at",
+            "mitigated_at",
+            "resolved_at",
+            "closed_at",
+            "time_to_acknowledge_seconds",
+            "time_to_resolve_seconds",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    def get_time_to_acknowledge_seconds(self, incident) -> float | None:
+        delta = incident.time_to_acknowledge
+        return delta.total_seconds() if delta is not None else None
+
+    def get_time_to_resolve_seconds(self, incident) -> float | None:
+        delta = incident.time_to_resolve
+        return delta.total_seconds() if delta is not None else None
+
+    def get_allowed_actions(self, incident) -> list[str]:
+        return allowed_actions(incident.status)
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    mitigated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    timeline = TimelineEntrySerializer(many=True, read_only=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [
+            *IncidentSerializer.Meta.fields,
+            "summary",
+            "resolution_note",
+            "triggered_by",
+            "acknowledged_by",
+            "mitigated_by",
+            "resolved_by",
+            "closed_by",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.SEV3)
+    dedup_key = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    commander = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    assignees = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), many=True, required=False
+    )
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    assignees = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), many=True, required=False
+    )
+    commander = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give assignees, commander or both.")
+        return attrs
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10000)
+
+
+class ResponseTimesQuerySerializer(serializers.Serializer):
+    group_by = serializers.ChoiceField(
+        choices=["service", "team", "severity", "period"], required=False
+    )
+    period = serializers.ChoiceField(choices=["day", "week", "month"], default="week")
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+class ResponseTimesRowSerializer(serializers.Serializer):
+    service__slug = serializers.CharField(required=False)
+    service__name = serializers.CharField(required=False)
+    service__team__slug = serializers.CharField(required=False)
+    service__team__name = serializers.CharField(required=False)
+    severity = serializers.CharField(required=False)
+    period = serializers.DateTimeField(required=False)
+    incidents = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    mtta_mean = serializers.FloatField(allow_null=True)
+    mtta_median = serializers.FloatField(allow_null=True)
+    mtta_p90 = serializers.FloatField(allow_null=True)
+    mttr_mean = serializers.FloatField(allow_null=True)
+    mttr_median = serializers.FloatField(allow_null=True)
+    mttr_p90 = serializers.FloatField(allow_null=True)

@@ -1,0 +1,8 @@
+from incidents.api.views import IncidentViewSet, ServiceViewSet, TeamViewSet
+
+routes = [
+    ("incidents", IncidentViewSet, "incident"),
+    ("services", ServiceViewSet, "service"),
+    ("teams", TeamViewSet, "team"),
+]
+urlpatterns = []

@@ -1,0 +1,212 @@
+"""Demo organisation: teams, services, people in every role, and ~90 days of incidents
+with realistic acknowledge and resolve times. Deterministic (fixed seed) and safe to
+run again: what exists is kept."""
+
+import os
+import random
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import Incident, Service, Severity, Source, Team
+
+HISTORY_DAYS = 90
+
+TEAMS = {
+    "platform": ("Platform", "Edge, identity and the shared runtime."),
+    "payments": ("Payments", "Checkout, payment processing and the ledger."),
+    "discovery": ("Discovery", "Search, recommendations and the storefront."),
+    "data": ("Data", "Pipelines, warehouse and notifications."),
+}
+# slug: (name, team, tier, incidents per week, description)
+SERVICES = {
+    "api-gateway": ("API Gateway", "platform", 1, 2.4, "Public HTTPS entry point."),
+    "auth": ("Auth", "platform", 1, 1.4, "Sign-in, sessions and tokens."),
+    "checkout": ("Checkout", "payments", 1, 2.0, "Basket to order."),
+    "payments-api": ("Payments API", "payments", 1, 1.8, "Card and wallet payments."),
+    "ledger": ("Ledger", "payments", 2, 0.4, "Double-entry book of every payment."),
+    "search": ("Search", "discovery", 2, 1.6, "Product search."),
+    "recommendations": ("Recommendations", "discovery", 3, 0.5, "You may also like."),
+    "web-storefront": ("Web Storefront", "discovery", 2, 1.8, "The shop's web front end."),
+    "data-pipeline": ("Data Pipeline", "data", 3, 0.6, "Nightly and streaming ETL."),
+    "notifications": ("Notifications", "data", 2, 0.5, "Email, SMS and push."),
+}
+# team: [(username, first, last, role)]
+PEOPLE = {
+    "platform": [
+        ("ana.ops", "Ana", "Ortega", "Responder"),
+        ("ben.sre", "Ben", "Sato", "Responder"),
+        ("priya.lead", "Priya", "Nair", "Manager"),
+    ],
+    "payments": [
+        ("carl.pay", "Carl", "Meyer", "Responder"),
+        ("dana.pay", "Dana", "Kim", "Responder"),
+        ("omar.lead", "Omar", "Haddad", "Manager"),
+    ],
+    "discovery": [
+        ("eve.web", "Eve", "Laurent", "Responder"),
+        ("fin.search", "Fin", "Walsh", "Responder"),
+    ],
+    "data": [("gus.data", "Gus", "Novak", "Responder"), ("hana.data", "Hana", "Ito", "Responder")],
+}
+EXECUTIVES = [("ceo", "Clara", "Bishop"), ("cto", "Theo", "Marsh")]
+
+# severity: (share of incidents, median minutes to acknowledge, median minutes to resolve)
+SEVERITY_PROFILE = {
+    Severity.SEV1: (0.08, 3, 55),
+    Severity.SEV2: (0.22, 6, 120),
+    Severity.SEV3: (0.45, 14, 300),
+    Severity.SEV4: (0.25, 45, 900),
+}
+TITLES = [
+    "Elevated 5xx rate",
+    "p99 latency above SLO",
+    "Error budget burning fast",
+    "Queue backlog growing",
+    "Database connection pool exhausted",
+    "Certificate expiring",
+    "Pods crash-looping after deploy",
+    "Third-party dependency timing out",
+    "Disk usage above 90%",
+    "Memory leak suspected",
+    "Cache hit ratio dropped",
+]
+
+
+def seed(*, stdout):
+    rng = random.Random(20261127)
+    people = _people(stdout)
+    teams = _teams(people, stdout)
+    catalogue = _services(teams, stdout)
+    if Incident.objects.filter(service__in=catalogue.values()).exists():
+        stdout.write("  incident history: kept")
+        return
+    total = 0
+    for index, (slug, service) in enumerate(catalogue.items(), start=1):
+        count = _history(rng, service, people[SERVICES[slug][1]])
+        total += count
+        stdout.write(f"  incident history [{index}/{len(catalogue)}] {slug}: {count} incidents")
+    stdout.write(f"  incident history: {total} incidents over {HISTORY_DAYS} days")
+
+
+def _people(stdout):
+    User = get_user_model()
+    password = os.environ.get("DEMO_PASSWORD")
+    groups = {group.name: group for group in Group.objects.all()}
+    people = {}
+    rows = [(team, *person) for team, persons in PEOPLE.items() for person in persons]
+    rows += [(None, username, first, last, "Viewer") for username, first, last in EXECUTIVES]
+    created_count = 0
+    for team, username, first, last, role in rows:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+                "email": f"{username}@example.com",
+            },
+        )
+        if created:
+            user.set_password(password) if password else user.set_unusable_password()
+            user.save(update_fields=["password"])
+            created_count += 1
+        user.groups.add(groups[role])
+        if team:
+            people.setdefault(team, []).append(user)
+    stdout.write(f"  people: {len(rows)} ({created_count} created)")
+    return people
+
+
+def _teams(people, stdout):
+    teams = {}
+    for slug, (name, description) in TEAMS.items():
+        team = Team.objects.filter(slug=slug).first()
+        if team is None:
+            team = services.team_create(
+                name=name, slug=slug, description=description, members=people.get(slug, [])
+            )
+        teams[slug] = team
+    stdout.write(f"  teams: {len(teams)}")
+    return teams
+
+
+def _services(teams, stdout):
+    catalogue = {}
+    for slug, (name, team, tier, _, description) in SERVICES.items():
+        service = Service.objects.filter(slug=slug).first()
+        if service is None:
+            service = services.service_create(
+                name=name,
+                slug=slug,
+                team=teams[team],
+                tier=tier,
+                description=description,
+                runbook_url=f"https://runbooks.example.com/{slug}",
+            )
+        catalogue[slug] = service
+    stdout.write(f"  services: {len(catalogue)}")
+    return catalogue
+
+
+def _history(rng, service, responders) -> int:
+    """Incidents for one service: Poisson arrivals, log-normal response times."""
+    now = timezone.now().replace(microsecond=0)
+    per_day = SERVICES[service.slug][3] / 7
+    moment = now - timedelta(days=HISTORY_DAYS)
+    count = 0
+    while True:
+        moment += timedelta(days=rng.expovariate(per_day))
+        if moment >= now - timedelta(minutes=30):
+            return count
+        _one_incident(rng, service, responders, moment, now)
+        count += 1
+
+
+def _one_incident(rng, service, responders, triggered_at, now):
+    severities = list(SEVERITY_PROFILE)
+    severity = rng.choices(severities, weights=[p[0] for p in SEVERITY_PROFILE.values()])[0]
+    _, ack_median, resolve_median = SEVERITY_PROFILE[severity]
+    responder = rng.choice(responders)
+    incident = services.incident_create(
+        service=service,
+        title=f"{service.name}: {rng.choice(TITLES)}",
+        severity=severity,
+        source=rng.choices([Source.ALERT, Source.MANUAL, Source.SLO], weights=[7, 2, 1])[0],
+        commander=responder if severity in (Severity.SEV1, Severity.SEV2) else None,
+        assignees=[responder],
+        by=None,
+        at=triggered_at,
+    )
+    acknowledged_at = triggered_at + _minutes(rng, ack_median)
+    if acknowledged_at > now:
+        return
+    services.incident_acknowledge(incident=incident, by=responder, at=acknowledged_at)
+    resolved_at = acknowledged_at + _minutes(rng, resolve_median)
+    if severity in (Severity.SEV1, Severity.SEV2):
+        mitigated_at = acknowledged_at + (resolved_at - acknowledged_at) * rng.uniform(0.2, 0.6)
+        if mitigated_at > now:
+            return
+        services.incident_mitigate(incident=incident, by=responder, at=mitigated_at)
+        services.incident_add_note(
+            incident=incident,
+            by=responder,
+            at=mitigated_at,
+            text="Rolled back the last deploy; error rate back to baseline.",
+        )
+    if resolved_at > now:
+        return
+    services.incident_resolve(
+        incident=incident, by=responder, at=resolved_at, note="Root cause fixed and verified."
+    )
+    closed_at = resolved_at + timedelta(days=rng.uniform(1, 4))
+    if closed_at < now:
+        services.incident_close(incident=incident, by=responder, at=closed_at)
+
+
+def _minutes(rng, median):
+    # Log-normal around the median, clipped: response times have a long right tail.
+    return timedelta(minutes=min(rng.lognormvariate(0, 0.8) * median, median * 12))

@@ -1,0 +1,47 @@
+"""Reads of incidents, services and teams, shaped so that a list costs a constant
+number of queries however long it is."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from incidents.models import Incident, Service, Team, TimelineEntry
+from incidents.models.incidents import OPEN_STATUSES
+
+
+def incident_list() -> QuerySet[Incident]:
+    return Incident.objects.select_related("service__team", "commander").prefetch_related(
+        "assignees"
+    )
+
+
+def incident_detail() -> QuerySet[Incident]:
+    return incident_list().prefetch_related(
+        Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor_user"))
+    )
+
+
+def incident_timeline(incident: Incident) -> QuerySet[TimelineEntry]:
+    return incident.timeline.select_related("actor_user").order_by("created_at", "id")
+
+
+def incident_search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
+    """Title, summary, service name, or a reference such as INC-42 (or just 42)."""
+    text = text.strip()
+    condition = (
+        Q(title__icontains=text) | Q(summary__icontains=text) | Q(service__name__icontains=text)
+    )
+    number = text.upper().removeprefix(Incident.PREFIX)
+    if number.isdigit():
+        condition |= Q(number=int(number))
+    return queryset.filter(condition)
+
+
+def service_list() -> QuerySet[Service]:
+    return Service.objects.select_related("team").annotate(
+        open_incidents=Count("incidents", filter=Q(incidents__status__in=OPEN_STATUSES))
+    )
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.prefetch_related("members").annotate(
+        service_count=Count("services", distinct=True)
+    )

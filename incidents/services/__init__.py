@@ -1,0 +1,45 @@
+"""Every write to the incidents app goes through these functions."""
+
+from incidents.services.catalog import (
+    service_create,
+    service_delete,
+    service_update,
+    team_create,
+    team_delete,
+    team_update,
+)
+from incidents.services.incidents import (
+    DuplicateOpenIncident,
+    incident_acknowledge,
+    incident_add_note,
+    incident_assign,
+    incident_change_severity,
+    incident_close,
+    incident_create,
+    incident_mitigate,
+    incident_reopen,
+    incident_resolve,
+    incident_update,
+    timeline_record,
+)
+
+__all__ = [
+    "DuplicateOpenIncident",
+    "incident_acknowledge",
+    "incident_add_note",
+    "incident_assign",
+    "incident_change_severity",
+    "incident_close",
+    "incident_create",
+    "incident_mitigate",
+    "incident_reopen",
+    "incident_resolve",
+    "incident_update",
+    "service_create",
+    "service_delete",
+    "service_update",
+    "team_create",
+    "team_delete",
+    "team_update",
+    "timeline_record",
+]

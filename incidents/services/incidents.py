@@ -1,0 +1,355 @@
+"""Every change to incidents goes through these functions.
+
+Each runs in one transaction holding the incident's row lock, does nothing when
+nothing would change, writes one timeline entry per change, and leaves side effects
+(metrics now; notifications later) to ``transaction.on_commit``.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import Conflict, InvalidInput
+from core.services import sequence_next
+from incidents import metrics
+from incidents.actors import Actor
+from incidents.lifecycle import needs_transition
+from incidents.models import (
+    Incident,
+    Service,
+    Severity,
+    Source,
+    Status,
+    TimelineEntry,
+    TimelineKind,
+)
+from incidents.models.incidents import OPEN_STATUSES
+
+INCIDENT_SEQUENCE = "incident"
+_UNCHANGED = object()
+
+
+class DuplicateOpenIncident(Conflict):
+    code = "duplicate_open_incident"
+
+    def __init__(self, existing: Incident):
+        super().__init__(
+            f"{existing.reference} is already open for this service and dedup key.",
+            fields={"incident": existing.pk, "number": existing.reference},
+        )
+        self.existing = existing
+
+
+def timeline_record(
+    *,
+    incident: Incident,
+    kind: str,
+    message: str,
+    by=None,
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> TimelineEntry:
+    """Append one entry to ``incident``'s timeline (other apps record alerts and pages here)."""
+    actor = Actor.of(by)
+    return TimelineEntry.objects.create(
+        incident=incident,
+        kind=kind,
+        message=message,
+        actor_user=actor.user,
+        actor_name=actor.name,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    service: Service,
+    title: str,
+    severity: str = Severity.SEV3,
+    summary: str = "",
+    source: str = Source.MANUAL,
+    dedup_key: str = "",
+    commander=None,
+    assignees: Iterable = (),
+    by=None,
+    at: datetime | None = None,
+) -> Incident:
+    """Open an incident. With a ``dedup_key`` that already has an open incident on this
+    service, raise ``DuplicateOpenIncident`` carrying it (the database decides, so two
+    concurrent calls cannot both open one)."""
+    actor = Actor.of(by)
+    at = at or timezone.now()
+    incident = Incident(
+        number=sequence_next(name=INCIDENT_SEQUENCE),
+        service=service,
+        title=title,
+        summary=summary,
+        severity=severity,
+        source=source,
+        dedup_key=dedup_key,
+        commander=commander,
+        triggered_at=at,
+        triggered_by=actor.user,
+    )
+    try:
+        with transaction.atomic():
+            incident.save()
+    except IntegrityError:
+        existing = _open_duplicate(service, dedup_key)
+        if existing is None:
+            raise
+        raise DuplicateOpenIncident(existing) from None
+    assignees = list(assignees)
+    if assignees:
+        incident.assignees.set(assignees)
+    timeline_record(
+        incident=incident,
+        kind=TimelineKind.CREATED,
+        message=f"{incident.reference} opened ({severity}) by {actor.name}: {title}",
+        by=actor,
+        data={"severity": severity, "source": source, "dedup_key": dedup_key},
+        at=at,
+    )
+    _on_commit_count(None, Status.TRIGGERED)
+    return incident
+
+
+def _open_duplicate(service, dedup_key) -> Incident | None:
+    if not dedup_key:
+        return None
+    return Incident.objects.filter(
+        service=service, dedup_key=dedup_key, status__in=OPEN_STATUSES
+    ).first()
+
+
+def _locked(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _on_commit_count(from_status, to_status):
+    transaction.on_commit(lambda: metrics.count_state_change(from_status, to_status))
+
+
+def _move(incident, *, target, by, at, kind, message, changes=None, data=None) -> Incident:
+    """Move a locked ``incident`` to ``target`` (already checked), with its timeline entry."""
+    previous = incident.status
+    incident.status = target
+    for field, value in (changes or {}).items():
+        setattr(incident, field, value)
+    incident.save()
+    timeline_record(
+        incident=incident,
+        kind=kind,
+        message=message,
+        by=by,
+        data={"from": previous, "to": target, **(data or {})},
+        at=at,
+    )
+    _on_commit_count(previous, target)
+    return incident
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident, by, at: datetime | None = None) -> Incident:
+    incident = _locked(incident)
+    if not needs_transition(incident.status, Status.ACKNOWLEDGED):
+        return incident
+    actor, at = Actor.of(by), at or timezone.now()
+    return _move(
+        incident,
+        target=Status.ACKNOWLEDGED,
+        by=actor,
+        at=at,
+        kind=TimelineKind.ACKNOWLEDGED,
+        message=f"Acknowledged by {actor.name}",
+        changes={"acknowledged_at": at, "acknowledged_by": actor.user},
+    )
+
+
+@transaction.atomic
+def incident_mitigate(*, incident: Incident, by, at: datetime | None = None) -> Incident:
+    incident = _locked(incident)
+    if not needs_transition(incident.status, Status.MITIGATED):
+        return incident
+    actor, at = Actor.of(by), at or timezone.now()
+    return _move(
+        incident,
+        target=Status.MITIGATED,
+        by=actor,
+        at=at,
+        kind=TimelineKind.MITIGATED,
+        message=f"Mitigated by {actor.name}: impact has stopped",
+        changes={"mitigated_at": at, "mitigated_by": actor.user},
+    )
+
+
+@transaction.atomic
+def incident_resolve(
+    *, incident: Incident, by, note: str = "", at: datetime | None = None
+) -> Incident:
+    incident = _locked(incident)
+    if not needs_transition(incident.status, Status.RESOLVED):
+        return incident
+    actor, at = Actor.of(by), at or timezone.now()
+    return _move(
+        incident,
+        target=Status.RESOLVED,
+        by=actor,
+        at=at,
+        kind=TimelineKind.RESOLVED,
+        message=f"Resolved by {actor.name}" + (f": {note}" if note else ""),
+        changes={"resolved_at": at, "resolved_by": actor.user, "resolution_note": note},
+        data={"note": note} if note else None,
+    )
+
+
+@transaction.atomic
+def incident_close(*, incident: Incident, by, at: datetime | None = None) -> Incident:
+    incident = _locked(incident)
+    if not needs_transition(incident.status, Status.CLOSED):
+        return incident
+    actor, at = Actor.of(by), at or timezone.now()
+    return _move(
+        incident,
+        target=Status.CLOSED,
+        by=actor,
+        at=at,
+        kind=TimelineKind.CLOSED,
+        message=f"Closed by {actor.name}",
+        changes={"closed_at": at, "closed_by": actor.user},
+    )
+
+
+@transaction.atomic
+def incident_reopen(
+    *, incident: Incident, by, reason: str = "", at: datetime | None = None
+) -> Incident:
+    """Back to triggered. The acknowledge/mitigate/resolve times of the last round are
+    cleared (they stay on the timeline), so the incident is worked again from the start.
+    The one-open-incident rule applies: reopening while another incident with the same
+    dedup key is open raises ``DuplicateOpenIncident``."""
+    incident = _locked(incident)
+    if not needs_transition(incident.status, Status.TRIGGERED):
+        return incident
+    actor, at = Actor.of(by), at or timezone.now()
+    cleared = {
+        f"{step}_{suffix}": None
+        for step in ("acknowledged", "mitigated", "resolved")
+        for suffix in ("at", "by")
+    }
+    try:
+        with transaction.atomic():
+            return _move(
+                incident,
+                target=Status.TRIGGERED,
+                by=actor,
+                at=at,
+                kind=TimelineKind.REOPENED,
+                message=f"Reopened by {actor.name}" + (f": {reason}" if reason else ""),
+                changes={**cleared, "resolution_note": ""},
+                data={"reason": reason} if reason else None,
+            )
+    except IntegrityError:
+        existing = _open_duplicate(incident.service, incident.dedup_key)
+        if existing is None:
+            raise
+        raise DuplicateOpenIncident(existing) from None
+
+
+@transaction.atomic
+def incident_change_severity(
+    *, incident: Incident, severity: str, by, at: datetime | None = None
+) -> Incident:
+    incident = _locked(incident)
+    if incident.severity == severity:
+        return incident
+    actor, previous = Actor.of(by), incident.severity
+    incident.severity = severity
+    incident.save(update_fields=["severity", "updated_at"])
+    timeline_record(
+        incident=incident,
+        kind=TimelineKind.SEVERITY_CHANGED,
+        message=f"Severity changed from {previous} to {severity} by {actor.name}",
+        by=actor,
+        data={"from": previous, "to": severity},
+        at=at,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_update(
+    *, incident: Incident, by, title: str | None = None, summary: str | None = None
+) -> Incident:
+    """Change the title and/or summary."""
+    incident = _locked(incident)
+    changes = {
+        field: value
+        for field, value in (("title", title), ("summary", summary))
+        if value is not None and getattr(incident, field) != value
+    }
+    if not changes:
+        return incident
+    actor = Actor.of(by)
+    previous = {field: getattr(incident, field) for field in changes}
+    for field, value in changes.items():
+        setattr(incident, field, value)
+    incident.save(update_fields=[*changes, "updated_at"])
+    timeline_record(
+        incident=incident,
+        kind=TimelineKind.UPDATED,
+        message=f"{' and '.join(changes).capitalize()} changed by {actor.name}",
+        by=actor,
+        data={"from": previous, "to": changes},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_assign(
+    *, incident: Incident, by, assignees: Iterable | None = None, commander=_UNCHANGED
+) -> Incident:
+    """Set the assignees (the whole list) and/or the commander; ``None`` assignees or an
+    omitted commander leave that part as it is."""
+    incident = _locked(incident)
+    actor = Actor.of(by)
+    data, parts = {}, []
+    if assignees is not None:
+        wanted = {user.pk: user for user in assignees}
+        current = set(incident.assignees.values_list("pk", flat=True))
+        if set(wanted) != current:
+            incident.assignees.set(wanted.values())
+            names = sorted(user.get_username() for user in wanted.values())
+            data["assignees"] = names
+            parts.append(f"assignees: {', '.join(names) or 'nobody'}")
+    if commander is not _UNCHANGED and incident.commander_id != getattr(commander, "pk", None):
+        incident.commander = commander
+        incident.save(update_fields=["commander", "updated_at"])
+        name = commander.get_username() if commander else None
+        data["commander"] = name
+        parts.append(f"commander: {name or 'nobody'}")
+    if parts:
+        timeline_record(
+            incident=incident,
+            kind=TimelineKind.ASSIGNED,
+            message=f"{actor.name} set {'; '.join(parts)}",
+            by=actor,
+            data=data,
+        )
+    return incident
+
+
+@transaction.atomic
+def incident_add_note(
+    *, incident: Incident, by, text: str, at: datetime | None = None
+) -> TimelineEntry:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("A note needs some text.", fields={"text": ["May not be blank."]})
+    return timeline_record(
+        incident=_locked(incident), kind=TimelineKind.NOTE, message=text, by=by, at=at
+    )

@@ -1,0 +1,47 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from incidents.models import Incident, Service, Status, Team
+from incidents.response_times import incident_response_times
+
+pytestmark = pytest.mark.django_db
+
+
+def seed():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_builds_a_realistic_organisation_once():
+    output = seed()
+
+    assert Team.objects.count() == 4
+    assert Service.objects.count() == 10
+    users = get_user_model().objects
+    for role in ("Viewer", "Responder", "Manager"):
+        assert users.filter(groups__name=role).exists(), role
+    incidents = Incident.objects.count()
+    assert 100 <= incidents <= 400
+    assert "incident history [10/10]" in output
+
+    # Ninety days of history, mostly closed, some still being worked.
+    oldest = Incident.objects.order_by("triggered_at").first().triggered_at
+    newest = Incident.objects.order_by("triggered_at").last().triggered_at
+    assert (newest - oldest).days >= 80
+    assert Incident.objects.filter(status=Status.CLOSED).count() > incidents / 2
+
+    # Acknowledged in minutes, resolved in hours, faster for worse severities.
+    by_severity = {row["severity"]: row for row in incident_response_times(group_by="severity")}
+    assert 60 < by_severity["SEV1"]["mtta_median"] < 15 * 60
+    assert by_severity["SEV1"]["mtta_median"] < by_severity["SEV4"]["mtta_median"]
+    assert by_severity["SEV1"]["mttr_median"] < by_severity["SEV4"]["mttr_median"]
+
+    again = seed()
+
+    assert Incident.objects.count() == incidents
+    assert Team.objects.count() == 4
+    assert "incident history: kept" in again
