@@ -58,7 +58,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# Benchmarks mount bare baseline views beside the product's (bench/urls.py).
+ROOT_URLCONF = env("ROOT_URLCONF", default="config.urls")
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

@@ -1,21 +1,44 @@
 """Reads of incidents, services and teams, shaped so that a list costs a constant
 number of queries however long it is."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from incidents.models import Incident, Service, Team, TimelineEntry
 from incidents.models.incidents import OPEN_STATUSES
 
+User = get_user_model()
+
+
+# What a list row shows of a person; the rest of the user row is left in the database.
+_USER_REF = ("id", "username", "first_name", "last_name")
+
 
 def incident_list() -> QuerySet[Incident]:
-    return Incident.objects.select_related("service__team", "commander").prefetch_related(
-        "assignees"
+    """Incidents with what a list row shows: service, team, commander, assignees."""
+    return (
+        Incident.objects.select_related("service__team", "commander")
+        .only(
+            *(
+                f.name
+                for f in Incident._meta.concrete_fields
+                if f.name not in ("summary", "resolution_note")
+            ),
+            "service__name",
+            "service__slug",
+            "service__team__name",
+            "service__team__slug",
+            *(f"commander__{field}" for field in _USER_REF),
+        )
+        .prefetch_related(Prefetch("assignees", queryset=User.objects.only(*_USER_REF)))
     )
 
 
 def incident_detail() -> QuerySet[Incident]:
-    return incident_list().prefetch_related(
-        Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor_user"))
+    """One incident with everything, its timeline included."""
+    return Incident.objects.select_related("service__team", "commander").prefetch_related(
+        "assignees",
+        Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor_user")),
     )
 
 

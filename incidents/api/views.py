@@ -65,9 +65,6 @@ class IncidentViewSet(
             )
         return self._detail(incident)
 
-    def update(self, request, *args, **kwargs):  # PUT is not offered; PATCH is
-        return self.partial_update(request, *args, **kwargs)
-
     @extend_schema(request=None, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def acknowledge(self, request, pk=None):

@@ -450,3 +450,21 @@ def test_response_times_endpoint(viewer):
         }
     ]
     assert bad.status_code == 400
+
+
+def test_the_fast_list_representation_matches_the_declared_fields():
+    from rest_framework import serializers as drf
+
+    from incidents.api.serializers import IncidentSerializer
+    from incidents.selectors import incident_list
+
+    alice = UserFactory(username="alice", first_name="Alice", last_name="Liddell")
+    incident = open_incident(commander=alice, assignees=[alice, UserFactory()])
+    services.incident_acknowledge(incident=incident, by=None)
+    incident = incident_list().get(pk=incident.pk)
+    serializer = IncidentSerializer(incident)
+
+    generic = drf.ModelSerializer.to_representation(serializer, incident)
+
+    assert serializer.data == generic
+    assert list(serializer.data) == IncidentSerializer.Meta.fields
