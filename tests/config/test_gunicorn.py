@@ -97,6 +97,9 @@ def test_swagger_ui_assets_are_served_under_gunicorn(gunicorn):
 
 
 def test_metrics_add_up_every_gunicorn_worker(gunicorn):
+    from tests.factories import ServiceFactory, open_incident
+
+    open_incident(ServiceFactory(slug="checkout"), severity="SEV2")
     for _ in range(6):
         fetch(f"{gunicorn}/healthz")
     fetch(f"{gunicorn}/readyz")  # touches the database and the cache
@@ -115,3 +118,5 @@ def test_metrics_add_up_every_gunicorn_worker(gunicorn):
     assert total >= 6
     assert "django_db_execute_total{" in text
     assert "django_cache_get_total{" in text
+    # Read from the database at scrape time, beside the summed per-process metrics.
+    assert 'incidents_open{service="checkout",severity="SEV2"} 1.0' in text
