@@ -195,6 +195,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/",
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.incidents.Status",
+        "AlertStatusEnum": "incidents.models.integrations.AlertStatus",
+        "IntegrationKindEnum": "incidents.models.integrations.IntegrationKind",
+        "TimelineKindEnum": "incidents.models.timeline.TimelineKind",
+    },
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "integrationSecret": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An integration's secret, shown once when it is created.",
+            }
+        }
+    },
     "PREPROCESSING_HOOKS": ["core.api.schema.strip_optional_trailing_slash"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -28,6 +28,7 @@ urlpatterns = [
     path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    *incidents_api.root_urlpatterns,
     path("api-auth/", include("rest_framework.urls")),
 ]
 

@@ -9,8 +9,19 @@ from django.utils.timesince import timesince
 
 from core.errors import DomainError
 from incidents import selectors, services
+from incidents.integration_config import integration_endpoint_url, integration_example_config
 from incidents.lifecycle import allowed_actions
-from incidents.models import Incident, Service, Severity, Status, Team, TimelineEntry
+from incidents.models import (
+    Alert,
+    ChangeEvent,
+    Incident,
+    Integration,
+    Service,
+    Severity,
+    Status,
+    Team,
+    TimelineEntry,
+)
 from incidents.models.incidents import OPEN_STATUSES
 
 SEVERITY_COLOURS = {
@@ -110,6 +121,51 @@ class TimelineInline(admin.TabularInline):
         return False
 
 
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IncidentAlertInline(_ReadOnlyInline):
+    model = Alert
+    verbose_name_plural = "alerts (latest first)"
+    fields = ("received_at", "status", "severity", "summary", "fingerprint", "runbook", "source")
+    readonly_fields = fields
+    ordering = ("-received_at", "-id")
+    max_num = 0
+    LATEST = 25
+
+    def get_queryset(self, request):
+        # The latest few only: a noisy group may have delivered thousands.
+        parent = request.resolver_match.kwargs.get("object_id")
+        ids = list(
+            self.model.objects.filter(**{self.fk_name_for_latest: parent})
+            .order_by("-received_at", "-id")
+            .values_list("id", flat=True)[: self.LATEST]
+        )
+        return super().get_queryset(request).filter(id__in=ids).select_related("incident")
+
+    fk_name_for_latest = "incident"
+
+    @admin.display(description="runbook")
+    def runbook(self, alert):
+        url = alert.annotations.get("runbook_url")
+        return format_html('<a href="{}">runbook</a>', url) if url else "—"
+
+    @admin.display(description="source")
+    def source(self, alert):
+        return format_html('<a href="{}">link</a>', alert.source_url) if alert.source_url else "—"
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     list_display = (
@@ -128,7 +184,7 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "triggered_at"
     list_per_page = 50
     actions = ("acknowledge_selected", "resolve_selected")
-    inlines = (TimelineInline,)
+    inlines = (TimelineInline, IncidentAlertInline)
     autocomplete_fields = ("commander", "assignees")
     change_form_template = "admin/incidents/incident/change_form.html"
     readonly_fields = (
@@ -321,3 +377,121 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.action(description="Resolve selected incidents", permissions=["change"])
     def resolve_selected(self, request, queryset):
         self._bulk(request, queryset, services.incident_resolve, "resolve")
+
+
+class IntegrationAlertInline(IncidentAlertInline):
+    verbose_name_plural = "recent alerts"
+    fields = ("received_at", "status", "severity", "summary", "incident")
+    readonly_fields = fields
+    fk_name_for_latest = "integration"
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "service",
+        "enabled",
+        "auto_resolve",
+        "last_received_at",
+        "endpoint",
+    )
+    list_filter = ("kind", "enabled", "service")
+    search_fields = ("name", "service__name")
+    list_select_related = ("service",)
+    actions = ("rotate_secrets",)
+    inlines = (IntegrationAlertInline,)
+    readonly_fields = (
+        "secret_prefix",
+        "last_received_at",
+        "created_at",
+        "endpoint",
+        "example_configuration",
+    )
+    fields = (
+        "service",
+        "kind",
+        "name",
+        "enabled",
+        "auto_resolve",
+        "severity_mapping",
+        "hmac_secret",
+        "hmac_timestamp_header",
+        *readonly_fields,
+    )
+
+    @admin.display(description="endpoint URL")
+    def endpoint(self, integration):
+        return integration_endpoint_url(integration) if integration.pk else "—"
+
+    @admin.display(description="configuration to copy")
+    def example_configuration(self, integration):
+        if not integration.pk:
+            return "Shown once the integration is saved."
+        return format_html("<pre>{}</pre>", integration_example_config(integration))
+
+    def get_readonly_fields(self, request, obj=None):
+        # The kind decides the endpoint and format; make a new integration to change it.
+        return (*self.readonly_fields, "kind", "service") if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.integration_update(
+                integration=obj, **{name: form.cleaned_data[name] for name in form.changed_data}
+            )
+            return
+        fields = {name: form.cleaned_data[name] for name in form.cleaned_data}
+        issued = services.integration_create(**fields)
+        obj.pk = issued.integration.pk
+        obj.secret_prefix = issued.integration.secret_prefix
+        obj._state.adding = False
+        self._show_secret(request, issued)
+
+    def _show_secret(self, request, issued):
+        messages.warning(
+            request,
+            format_html(
+                "Secret for {}: <code>{}</code> — copy it now, it will not be shown again."
+                "<pre>{}</pre>",
+                issued.integration.name,
+                issued.secret,
+                integration_example_config(issued.integration, issued.secret),
+            ),
+        )
+
+    @admin.action(description="Rotate the secret of selected integrations", permissions=["change"])
+    def rotate_secrets(self, request, queryset):
+        for integration in queryset:
+            self._show_secret(request, services.integration_rotate_secret(integration=integration))
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "status", "severity", "summary", "integration", "incident")
+    list_filter = ("status", "severity", "integration__kind", "integration")
+    search_fields = ("summary", "fingerprint", "group_key")
+    list_select_related = ("integration", "incident")
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in Alert._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(admin.ModelAdmin):
+    list_display = ("happened_at", "service", "summary", "source", "integration")
+    list_filter = ("service",)
+    search_fields = ("summary", "source")
+    list_select_related = ("service", "integration")
+    date_hierarchy = "happened_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

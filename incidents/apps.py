@@ -11,11 +11,11 @@ class IncidentsConfig(AppConfig):
         from incidents.metrics import OpenIncidentsCollector
 
         register_database_collector(OpenIncidentsCollector())
-        # Responders work incidents; nobody deletes an incident or edits its audit log.
+        # Responders work incidents; nobody deletes an incident or rewrites what was
+        # recorded (the timeline, and alerts and changes as their senders delivered them).
         RESPONDER_GRANTS["incidents"] = {"add_incident", "change_incident"}
-        PROTECTED_PERMISSIONS["incidents"] = {
-            "delete_incident",
-            "add_timelineentry",
-            "change_timelineentry",
-            "delete_timelineentry",
+        PROTECTED_PERMISSIONS["incidents"] = {"delete_incident"} | {
+            f"{action}_{model}"
+            for action in ("add", "change", "delete")
+            for model in ("timelineentry", "alert", "changeevent")
         }

@@ -4,7 +4,7 @@ number of queries however long it is."""
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from incidents.models import Incident, Service, Team, TimelineEntry
+from incidents.models import Alert, ChangeEvent, Incident, Integration, Service, Team, TimelineEntry
 from incidents.models.incidents import OPEN_STATUSES
 
 User = get_user_model()
@@ -34,11 +34,19 @@ def incident_list() -> QuerySet[Incident]:
     )
 
 
+RECENT_ALERTS = 20
+
+
 def incident_detail() -> QuerySet[Incident]:
-    """One incident with everything, its timeline included."""
+    """One incident with everything: its timeline and its latest alerts."""
     return Incident.objects.select_related("service__team", "commander").prefetch_related(
         "assignees",
         Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor_user")),
+        Prefetch(
+            "alerts",
+            queryset=Alert.objects.order_by("-received_at", "-id")[:RECENT_ALERTS],
+            to_attr="recent_alerts",
+        ),
     )
 
 
@@ -68,3 +76,28 @@ def team_list() -> QuerySet[Team]:
     return Team.objects.prefetch_related("members").annotate(
         service_count=Count("services", distinct=True)
     )
+
+
+def integration_by_secret(secret: str, *, kind: str) -> Integration | None:
+    """The integration of ``kind`` whose secret this is, with its service; None if none."""
+    from incidents.services.integrations import secret_digest
+
+    if not secret:
+        return None
+    return (
+        Integration.objects.select_related("service")
+        .filter(secret_digest=secret_digest(secret), kind=kind)
+        .first()
+    )
+
+
+def integration_list() -> QuerySet[Integration]:
+    return Integration.objects.select_related("service")
+
+
+def alert_list() -> QuerySet[Alert]:
+    return Alert.objects.select_related("integration", "incident")
+
+
+def change_event_list() -> QuerySet[ChangeEvent]:
+    return ChangeEvent.objects.select_related("service", "integration")

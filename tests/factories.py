@@ -46,3 +46,13 @@ def open_incident(service=None, *, by=None, **kwargs):
 
     kwargs.setdefault("title", "Elevated error rate")
     return incident_create(service=service or ServiceFactory(), by=by, **kwargs)
+
+
+def make_integration(kind="alertmanager", service=None, **options):
+    """An integration and its secret, created as the product creates them."""
+    from incidents.services import integration_create
+
+    issued = integration_create(
+        service=service or ServiceFactory(), kind=kind, name=options.pop("name", kind), **options
+    )
+    return issued.integration, issued.secret

@@ -1,8 +1,18 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from incidents.integration_config import integration_endpoint_url
 from incidents.lifecycle import allowed_actions
-from incidents.models import Incident, Service, Severity, Team, TimelineEntry
+from incidents.models import (
+    Alert,
+    ChangeEvent,
+    Incident,
+    Integration,
+    Service,
+    Severity,
+    Team,
+    TimelineEntry,
+)
 
 User = get_user_model()
 
@@ -169,6 +179,11 @@ class IncidentDetailSerializer(IncidentSerializer):
     resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     timeline = TimelineEntrySerializer(many=True, read_only=True)
+    recent_alerts = serializers.SerializerMethodField(help_text="The 20 latest alerts.")
+    annotations = serializers.SerializerMethodField(
+        help_text="The alerts' annotations (runbook_url, description, ...), latest value first."
+    )
+    runbook_urls = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
         fields = [
@@ -180,9 +195,30 @@ class IncidentDetailSerializer(IncidentSerializer):
             "mitigated_by",
             "resolved_by",
             "closed_by",
+            "runbook_urls",
+            "annotations",
+            "recent_alerts",
             "timeline",
         ]
         read_only_fields = fields
+
+    def _alerts(self, incident):
+        return getattr(incident, "recent_alerts", None) or []
+
+    def get_recent_alerts(self, incident) -> list[dict]:
+        return AlertSerializer(self._alerts(incident), many=True).data
+
+    def get_annotations(self, incident) -> dict[str, str]:
+        merged = {}
+        for alert in self._alerts(incident):  # newest first: the first value seen wins
+            for key, value in alert.annotations.items():
+                merged.setdefault(key, value)
+        return merged
+
+    def get_runbook_urls(self, incident) -> list[str]:
+        urls = [alert.annotations.get("runbook_url") for alert in self._alerts(incident)]
+        urls.append(incident.service.runbook_url)
+        return list(dict.fromkeys(url for url in urls if url))
 
     def to_representation(self, incident):
         return serializers.ModelSerializer.to_representation(self, incident)
@@ -259,3 +295,95 @@ class ResponseTimesRowSerializer(serializers.Serializer):
     mttr_mean = serializers.FloatField(allow_null=True)
     mttr_median = serializers.FloatField(allow_null=True)
     mttr_p90 = serializers.FloatField(allow_null=True)
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    endpoint_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Integration
+        fields = [
+            "id",
+            "service",
+            "kind",
+            "name",
+            "enabled",
+            "severity_mapping",
+            "auto_resolve",
+            "hmac_secret",
+            "hmac_timestamp_header",
+            "secret_prefix",
+            "last_received_at",
+            "created_at",
+            "endpoint_url",
+        ]
+        read_only_fields = ["id", "secret_prefix", "last_received_at", "created_at", "endpoint_url"]
+        extra_kwargs = {"hmac_secret": {"write_only": True}}
+
+    def get_endpoint_url(self, integration) -> str:
+        return integration_endpoint_url(integration)
+
+    def validate_severity_mapping(self, value):
+        if not isinstance(value, dict) or not isinstance(value.get("values", {}), dict):
+            raise serializers.ValidationError(
+                'Expected {"label": ..., "values": {...}, "default": ...}.'
+            )
+        bad = sorted(
+            v
+            for v in [*value.get("values", {}).values(), value.get("default", "SEV3")]
+            if v not in Severity.values
+        )
+        if bad:
+            raise serializers.ValidationError(f"Not a severity: {', '.join(map(str, bad))}.")
+        return value
+
+
+class IntegrationIssuedSerializer(IntegrationSerializer):
+    secret = serializers.CharField(read_only=True, help_text="Shown only in this response.")
+
+    class Meta(IntegrationSerializer.Meta):
+        fields = [*IntegrationSerializer.Meta.fields, "secret"]
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    incident_reference = serializers.CharField(
+        source="incident.reference", default=None, read_only=True
+    )
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "integration",
+            "incident",
+            "incident_reference",
+            "fingerprint",
+            "group_key",
+            "status",
+            "summary",
+            "severity",
+            "labels",
+            "annotations",
+            "starts_at",
+            "ends_at",
+            "source_url",
+            "received_at",
+        ]
+        read_only_fields = fields
+
+
+class ChangeEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChangeEvent
+        fields = [
+            "id",
+            "service",
+            "integration",
+            "summary",
+            "source",
+            "happened_at",
+            "custom_details",
+            "links",
+            "received_at",
+        ]
+        read_only_fields = fields

@@ -1,8 +1,37 @@
-from incidents.api.views import IncidentViewSet, ServiceViewSet, TeamViewSet
+from django.urls import path, re_path
+
+from incidents.api import ingest
+from incidents.api.views import (
+    AlertViewSet,
+    ChangeEventViewSet,
+    IncidentViewSet,
+    IntegrationViewSet,
+    ServiceViewSet,
+    TeamViewSet,
+)
 
 routes = [
     ("incidents", IncidentViewSet, "incident"),
     ("services", ServiceViewSet, "service"),
     ("teams", TeamViewSet, "team"),
+    ("integrations", IntegrationViewSet, "integration"),
+    ("alerts", AlertViewSet, "alert"),
+    ("changes", ChangeEventViewSet, "change-event"),
 ]
-urlpatterns = []
+
+# Before the router's routes, so /api/integrations/alertmanager is not read as an id.
+urlpatterns = [
+    re_path(
+        r"^integrations/alertmanager/?$",
+        ingest.AlertmanagerIngestView.as_view(),
+        name="ingest-alertmanager",
+    ),
+    re_path(r"^integrations/grafana/?$", ingest.GrafanaIngestView.as_view(), name="ingest-grafana"),
+    re_path(r"^integrations/webhook/?$", ingest.WebhookIngestView.as_view(), name="ingest-webhook"),
+]
+
+# PagerDuty's paths, at the root as PagerDuty serves them.
+root_urlpatterns = [
+    path("v2/enqueue", ingest.PagerDutyEnqueueView.as_view(), name="pagerduty-enqueue"),
+    path("v2/change/enqueue", ingest.PagerDutyChangeView.as_view(), name="pagerduty-change"),
+]

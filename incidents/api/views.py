@@ -117,6 +117,18 @@ class IncidentViewSet(
         entries = selectors.incident_timeline(self.get_object())
         return Response(s.TimelineEntrySerializer(entries, many=True).data)
 
+    @extend_schema(responses=s.AlertSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def alerts(self, request, pk=None):
+        """Every alert filed with this incident, newest first (paginated)."""
+        queryset = (
+            selectors.alert_list()
+            .filter(incident=self.get_object())
+            .order_by("-received_at", "-id")
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.AlertSerializer(page, many=True).data)
+
     @extend_schema(
         parameters=[s.ResponseTimesQuerySerializer],
         responses=s.ResponseTimesRowSerializer(many=True),
@@ -190,3 +202,69 @@ class TeamViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.team_delete(team=instance)
+
+
+class IntegrationViewSet(viewsets.ModelViewSet):
+    """Integrations of monitoring tools with services. Managers create them (the answer
+    carries the secret, once), rotate their secrets and disable them."""
+
+    permission_classes = [IsAuthenticated, RoleModelPermissions]
+    serializer_class = s.IntegrationSerializer
+    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filterset_fields = ["service", "kind", "enabled"]
+    search_fields = ["name", "service__name"]
+    ordering_fields = ["name", "last_received_at", "created_at"]
+    ordering = ["service__name", "name"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.integration_list()
+
+    @extend_schema(responses={201: s.IntegrationIssuedSerializer})
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = services.integration_create(**serializer.validated_data)
+        issued.integration.secret = issued.secret
+        return Response(
+            s.IntegrationIssuedSerializer(issued.integration).data, status=status.HTTP_201_CREATED
+        )
+
+    def perform_update(self, serializer):
+        services.integration_update(integration=serializer.instance, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=s.IntegrationIssuedSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-secret", permission_classes=WORK)
+    def rotate_secret(self, request, pk=None):
+        """A new secret, shown once; the old one stops working at once."""
+        issued = services.integration_rotate_secret(integration=self.get_object())
+        issued.integration.secret = issued.secret
+        return Response(s.IntegrationIssuedSerializer(issued.integration).data)
+
+
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every alert as delivered, newest first."""
+
+    permission_classes = [IsAuthenticated, RoleModelPermissions]
+    serializer_class = s.AlertSerializer
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_fields = ["integration", "incident", "status", "fingerprint", "severity"]
+    ordering_fields = ["received_at"]
+    ordering = ["-received_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.alert_list()
+
+
+class ChangeEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Changes recorded on services (deploys, config pushes), newest first."""
+
+    permission_classes = [IsAuthenticated, RoleModelPermissions]
+    serializer_class = s.ChangeEventSerializer
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_fields = ["service", "integration"]
+    ordering_fields = ["happened_at"]
+    ordering = ["-happened_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.change_event_list()

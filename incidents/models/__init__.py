@@ -1,9 +1,21 @@
 from incidents.models.incidents import Incident, Severity, Source, Status
+from incidents.models.integrations import (
+    Alert,
+    AlertStatus,
+    ChangeEvent,
+    Integration,
+    IntegrationKind,
+)
 from incidents.models.teams import Service, Team, Tier
 from incidents.models.timeline import TimelineEntry, TimelineKind
 
 __all__ = [
+    "Alert",
+    "AlertStatus",
+    "ChangeEvent",
     "Incident",
+    "Integration",
+    "IntegrationKind",
     "Service",
     "Severity",
     "Source",

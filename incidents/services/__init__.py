@@ -1,5 +1,6 @@
 """Every write to the incidents app goes through these functions."""
 
+from incidents.services.alerts import alerts_ingest, change_event_record
 from incidents.services.catalog import (
     service_create,
     service_delete,
@@ -22,9 +23,18 @@ from incidents.services.incidents import (
     incident_update,
     timeline_record,
 )
+from incidents.services.integrations import (
+    IssuedIntegration,
+    integration_create,
+    integration_rotate_secret,
+    integration_update,
+)
 
 __all__ = [
     "DuplicateOpenIncident",
+    "IssuedIntegration",
+    "alerts_ingest",
+    "change_event_record",
     "incident_acknowledge",
     "incident_add_note",
     "incident_assign",
@@ -35,6 +45,9 @@ __all__ = [
     "incident_reopen",
     "incident_resolve",
     "incident_update",
+    "integration_create",
+    "integration_rotate_secret",
+    "integration_update",
     "service_create",
     "service_delete",
     "service_update",

@@ -1,0 +1,250 @@
+"""Endpoints that monitoring tools post to. They authenticate with the integration's
+secret (not a user), answer 2xx only once the alerts are committed, 503 when the
+database is down (senders retry), and 4xx only for a request that can never succeed."""
+
+import json
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.errors import error_body
+from incidents import selectors, services
+from incidents.api import ingest_schema as doc
+from incidents.ingest import alertmanager, grafana, pagerduty, webhook
+from incidents.ingest.types import PayloadError
+from incidents.models import IntegrationKind
+
+
+class IngestRefused(Exception):
+    def __init__(self, status_code: int, code: str, message: str, errors=None):
+        super().__init__(message)
+        self.status_code, self.code, self.message = status_code, code, message
+        self.errors = errors or []
+
+
+def read_body(request) -> bytes:
+    """The raw body, capped at API_MAX_BODY_BYTES."""
+    limit = settings.API_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise IngestRefused(
+            413, "payload_too_large", f"The body is larger than {limit // 1024} KiB."
+        )
+    raw = request.body
+    if len(raw) > limit:
+        raise IngestRefused(
+            413, "payload_too_large", f"The body is larger than {limit // 1024} KiB."
+        )
+    return raw
+
+
+def parse_json(raw: bytes):
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IngestRefused(400, "parse_error", f"The body is not valid JSON: {exc}") from exc
+
+
+def bearer_secret(request) -> str:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, secret = header.partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
+def authenticate(kind: str, secret: str):
+    integration = selectors.integration_by_secret(secret, kind=kind)
+    if integration is None:
+        raise IngestRefused(401, "authentication_failed", "Unknown integration secret.")
+    if not integration.enabled:
+        raise IngestRefused(401, "integration_disabled", "This integration is disabled.")
+    return integration
+
+
+class _IngestView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = []  # the body is read raw (signatures need the exact bytes)
+    kind: str
+    parse = None
+
+    def post(self, request):
+        try:
+            raw = read_body(request)
+            integration = authenticate(self.kind, bearer_secret(request))
+            self.verify(request, integration, raw)
+            groups = type(self).parse(parse_json(raw))
+        except IngestRefused as refused:
+            return self.refusal(refused)
+        except PayloadError as invalid:
+            return self.refusal(
+                IngestRefused(400, "validation_error", str(invalid), invalid.errors)
+            )
+        outcomes = services.alerts_ingest(integration=integration, groups=groups)
+        return Response(
+            {
+                "status": "ok",
+                "alerts": sum(outcome.alerts for outcome in outcomes),
+                "incidents": [
+                    {
+                        "id": outcome.incident.pk,
+                        "reference": outcome.incident.reference,
+                        "status": outcome.incident.status,
+                        "decision": outcome.decision,
+                    }
+                    for outcome in outcomes
+                    if outcome.incident is not None
+                ],
+            }
+        )
+
+    def verify(self, request, integration, raw: bytes) -> None:
+        """Further checks of the sender (signatures)."""
+
+    def refusal(self, refused: IngestRefused) -> Response:
+        body = error_body(
+            refused.code, refused.message, {"errors": refused.errors} if refused.errors else None
+        )
+        headers = (
+            {"WWW-Authenticate": 'Bearer realm="integrations"'}
+            if refused.status_code == 401
+            else None
+        )
+        return Response(body, status=refused.status_code, headers=headers)
+
+
+@extend_schema(
+    tags=["integrations"],
+    request=doc.AlertmanagerPayload,
+    responses={200: doc.IngestResult},
+    auth=[{"integrationSecret": []}],
+    description="Prometheus Alertmanager webhook (version 4). Configure a webhook receiver "
+    "with `http_config.authorization.credentials` set to the integration's secret.",
+)
+class AlertmanagerIngestView(_IngestView):
+    kind = IntegrationKind.ALERTMANAGER
+    parse = staticmethod(alertmanager.parse)
+
+
+@extend_schema(
+    tags=["integrations"],
+    request=doc.GrafanaPayload,
+    responses={200: doc.IngestResult},
+    auth=[{"integrationSecret": []}],
+    description="Grafana Alerting webhook contact point. Bearer authorization with the "
+    "integration's secret; when the integration has an HMAC secret, "
+    "`X-Grafana-Alerting-Signature` must be the hex HMAC-SHA256 of the body.",
+)
+class GrafanaIngestView(_IngestView):
+    kind = IntegrationKind.GRAFANA
+    parse = staticmethod(grafana.parse)
+
+    def verify(self, request, integration, raw):
+        if not integration.hmac_secret:
+            return
+        signature = request.META.get("HTTP_X_GRAFANA_ALERTING_SIGNATURE", "")
+        timestamp = None
+        if integration.hmac_timestamp_header:
+            header = "HTTP_" + integration.hmac_timestamp_header.upper().replace("-", "_")
+            timestamp = request.META.get(header)
+            if timestamp is None:
+                raise IngestRefused(401, "signature_invalid", "The signature timestamp is missing.")
+        if not signature or not grafana.signature_valid(
+            body=raw, secret=integration.hmac_secret, signature=signature, timestamp=timestamp
+        ):
+            raise IngestRefused(
+                401, "signature_invalid", "The body's HMAC signature does not match."
+            )
+
+
+@extend_schema(
+    tags=["integrations"],
+    request=doc.WebhookPayload,
+    responses={200: doc.IngestResult},
+    auth=[{"integrationSecret": []}],
+    description="The generic webhook format, for scripts and tools: one event or "
+    '`{"alerts": [...]}`. Events with the same `dedup_key` join one open incident; '
+    "without one, events with the same title do.",
+)
+class WebhookIngestView(_IngestView):
+    kind = IntegrationKind.WEBHOOK
+    parse = staticmethod(webhook.parse)
+
+
+class _PagerDutyView(APIView):
+    """PagerDuty's own answers: 202 with status/message, 400 "invalid event" with errors."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = []
+
+    def invalid(self, errors, status_code=400, message="Event object is invalid"):
+        return Response(
+            {"status": "invalid event", "message": message, "errors": errors}, status=status_code
+        )
+
+    def _integration(self, request):
+        payload = parse_json(read_body(request))
+        key = pagerduty.routing_key(payload, request.META.get("HTTP_X_ROUTING_KEY"))
+        if not key:
+            raise IngestRefused(
+                400, "invalid", "Event object is invalid", ["'routing_key' is missing"]
+            )
+        return payload, authenticate(IntegrationKind.PAGERDUTY, key)
+
+    def handle_refusal(self, refused: IngestRefused):
+        errors = refused.errors or [refused.message]
+        message = "Event object is invalid" if refused.status_code == 400 else refused.message
+        return self.invalid(errors, refused.status_code, message)
+
+
+@extend_schema(
+    tags=["integrations"],
+    request=doc.PagerDutyEvent,
+    responses={202: doc.PagerDutyAccepted, 400: doc.PagerDutyInvalid, 401: doc.PagerDutyInvalid},
+    auth=[],
+    description="PagerDuty Events API v2 compatible: `routing_key` is the integration's secret.",
+)
+class PagerDutyEnqueueView(_PagerDutyView):
+    def post(self, request):
+        try:
+            payload, integration = self._integration(request)
+            group = pagerduty.parse_event(payload)
+        except IngestRefused as refused:
+            return self.handle_refusal(refused)
+        except PayloadError as invalid:
+            return self.invalid(invalid.errors)
+        services.alerts_ingest(integration=integration, groups=[group])
+        return Response(
+            {"status": "success", "message": "Event processed", "dedup_key": group.key},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+@extend_schema(
+    tags=["integrations"],
+    request=doc.PagerDutyChangeEvent,
+    responses={202: doc.PagerDutyAccepted, 400: doc.PagerDutyInvalid, 401: doc.PagerDutyInvalid},
+    auth=[],
+    description="PagerDuty change events: recorded on the service, never an incident.",
+)
+class PagerDutyChangeView(_PagerDutyView):
+    def post(self, request):
+        try:
+            payload, integration = self._integration(request)
+            change = pagerduty.parse_change(payload)
+        except IngestRefused as refused:
+            return self.handle_refusal(refused)
+        except PayloadError as invalid:
+            return self.invalid(invalid.errors)
+        services.change_event_record(integration=integration, change=change)
+        return Response(
+            {"status": "success", "message": "Change event processed"},
+            status=status.HTTP_202_ACCEPTED,
+        )
