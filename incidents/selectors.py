@@ -80,15 +80,14 @@ def team_list() -> QuerySet[Team]:
 
 def integration_by_secret(secret: str, *, kind: str) -> Integration | None:
     """The integration of ``kind`` whose secret this is, with its service; None if none."""
+    from incidents.ingest.store import integration_by_digest
     from incidents.services.integrations import secret_digest
 
     if not secret:
         return None
-    return (
-        Integration.objects.select_related("service")
-        .filter(secret_digest=secret_digest(secret), kind=kind)
-        .first()
-    )
+    # On the ingestion hot path (see incidents.ingest.store); the service is loaded
+    # only when an incident is opened.
+    return integration_by_digest(secret_digest(secret), kind)
 
 
 def integration_list() -> QuerySet[Integration]:

@@ -5,6 +5,7 @@ database is down (senders retry), and 4xx only for a request that can never succ
 import json
 
 from django.conf import settings
+from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -87,7 +88,8 @@ class _IngestView(APIView):
                 IngestRefused(400, "validation_error", str(invalid), invalid.errors)
             )
         outcomes = services.alerts_ingest(integration=integration, groups=groups)
-        return Response(
+        # A plain JSON response: senders do not negotiate content, and this is the hot path.
+        return JsonResponse(
             {
                 "status": "ok",
                 "alerts": sum(outcome.alerts for outcome in outcomes),

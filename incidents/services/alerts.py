@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.actors import Actor
+from incidents.ingest import store
 from incidents.ingest.pagerduty import ChangeEventData
 from incidents.ingest.types import RESOLVED, AlertGroup
 from incidents.models import (
-    Alert,
     ChangeEvent,
     Incident,
     Integration,
@@ -24,7 +24,6 @@ from incidents.models import (
     Source,
     Status,
 )
-from incidents.models.incidents import OPEN_STATUSES
 from incidents.models.timeline import TimelineKind
 from incidents.services.incidents import (
     DuplicateOpenIncident,
@@ -32,7 +31,6 @@ from incidents.services.incidents import (
     incident_change_severity,
     incident_create,
     incident_resolve,
-    timeline_record,
 )
 from incidents.services.integrations import integration_mark_received
 
@@ -74,23 +72,18 @@ def alerts_ingest(*, integration: Integration, groups: list[AlertGroup]) -> list
 
 def _ingest_group(integration, group: AlertGroup, actor, now) -> GroupOutcome:
     dedup_key = dedup_key_for(group.key)
-    service = integration.service
     severities = [severity_for(integration, alert.severity_value) for alert in group.alerts]
     firing_severities = [
         s for s, alert in zip(severities, group.alerts, strict=True) if alert.status != RESOLVED
     ]
     worst = min(firing_severities or severities)  # "SEV1" < "SEV2" < ...
 
-    incident = (
-        Incident.objects.select_for_update()
-        .filter(service=service, dedup_key=dedup_key, status__in=OPEN_STATUSES)
-        .first()
-    )
+    incident = store.open_incident_locked(integration.service_id, dedup_key)
     decision = "joined"
     if incident is None and group.firing:
         try:
             incident = incident_create(
-                service=service,
+                service=integration.service,
                 title=group.title or "Alert",
                 summary=group.description,
                 severity=worst,
@@ -100,45 +93,53 @@ def _ingest_group(integration, group: AlertGroup, actor, now) -> GroupOutcome:
                 at=now,
             )
             decision = "opened"
-        except DuplicateOpenIncident as duplicate:
+        except DuplicateOpenIncident:
             # Another delivery of this group opened it a moment ago: join it.
-            incident = Incident.objects.select_for_update().get(pk=duplicate.existing.pk)
+            incident = store.open_incident_locked(integration.service_id, dedup_key)
     elif incident is None:
         # Resolved or acknowledged news for a group with no open incident: file it
         # with the group's latest incident, if there ever was one.
         incident = (
-            Incident.objects.filter(service=service, dedup_key=dedup_key)
+            Incident.objects.filter(service_id=integration.service_id, dedup_key=dedup_key)
             .order_by("-triggered_at", "-id")
             .first()
         )
         decision = "joined-closed" if incident else "unmatched"
 
-    Alert.objects.bulk_create(
-        Alert(
-            integration=integration,
-            incident=incident,
-            fingerprint=alert.fingerprint,
-            group_key=group.key,
-            status=alert.status,
-            summary=alert.summary,
-            severity=severity,
-            labels=alert.labels,
-            annotations=alert.annotations,
-            starts_at=alert.starts_at,
-            ends_at=alert.ends_at,
-            source_url=alert.source_url,
-            raw=alert.raw,
-            received_at=now,
-        )
-        for alert, severity in zip(group.alerts, severities, strict=True)
+    incident_id = incident.pk if incident is not None else None
+    timeline = _timeline_entry(incident, integration, group, decision, actor, now)
+    store.alerts_insert(
+        [
+            {
+                "integration_id": integration.pk,
+                "incident_id": incident_id,
+                "fingerprint": alert.fingerprint,
+                "group_key": group.key,
+                "status": alert.status,
+                "summary": alert.summary,
+                "severity": severity,
+                "labels": alert.labels,
+                "annotations": alert.annotations,
+                "starts_at": alert.starts_at,
+                "ends_at": alert.ends_at,
+                "source_url": alert.source_url,
+                "raw": alert.raw,
+                "received_at": now,
+            }
+            for alert, severity in zip(group.alerts, severities, strict=True)
+        ],
+        timeline=timeline,
     )
     if incident is not None:
-        _record_on_timeline(incident, integration, group, decision, actor, now)
         incident = _follow_the_group(incident, integration, group, worst, actor, decision)
     return GroupOutcome(group.key, dedup_key, incident, decision, len(group.alerts))
 
 
-def _record_on_timeline(incident, integration, group, decision, actor, now):
+def _timeline_entry(incident, integration, group, decision, actor, now) -> dict | None:
+    """The timeline entry for this delivery: every alert and the grouping decision,
+    summarised when many arrive at once."""
+    if incident is None:
+        return None
     firing = sum(1 for alert in group.alerts if alert.status != RESOLVED)
     resolved = len(group.alerts) - firing
     named = ", ".join(
@@ -151,15 +152,15 @@ def _record_on_timeline(incident, integration, group, decision, actor, now):
         "joined": "grouped into this open incident (same group)",
         "joined-closed": "filed with this incident (its group's latest; no incident is open)",
     }[decision]
-    timeline_record(
-        incident=incident,
-        kind=TimelineKind.ALERT,
-        message=(
+    return {
+        "incident_id": incident.pk,
+        "kind": TimelineKind.ALERT,
+        "actor_name": actor.name,
+        "message": (
             f"{len(group.alerts)} alert(s) from {integration.name}: {firing} firing, "
             f"{resolved} resolved; {why}. {named}" + (f" and {more} more" if more > 0 else "")
         ),
-        by=actor,
-        data={
+        "data": {
             "integration": integration.pk,
             "group_key": group.key,
             "decision": decision,
@@ -167,8 +168,8 @@ def _record_on_timeline(incident, integration, group, decision, actor, now):
             "resolved": resolved,
             "fingerprints": [a.fingerprint for a in group.alerts][:MAX_FINGERPRINTS_IN_TIMELINE],
         },
-        at=now,
-    )
+        "at": now,
+    }
 
 
 def _follow_the_group(incident, integration, group, worst, actor, decision):
