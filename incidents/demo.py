@@ -81,6 +81,7 @@ def seed(*, stdout):
     people = _people(stdout)
     teams = _teams(people, stdout)
     catalogue = _services(teams, stdout)
+    _integrations(catalogue, stdout)
     if Incident.objects.filter(service__in=catalogue.values()).exists():
         stdout.write("  incident history: kept")
         return
@@ -150,6 +151,27 @@ def _services(teams, stdout):
         catalogue[slug] = service
     stdout.write(f"  services: {len(catalogue)}")
     return catalogue
+
+
+# service slug: [(kind, name)]
+INTEGRATIONS = {
+    "api-gateway": [("alertmanager", "Prometheus (prod)")],
+    "checkout": [("alertmanager", "Prometheus (prod)"), ("grafana", "Grafana business KPIs")],
+    "payments-api": [("pagerduty", "Payment processor status")],
+    "data-pipeline": [("webhook", "Airflow failures")],
+}
+
+
+def _integrations(catalogue, stdout):
+    """One of each kind. A new integration's secret is printed once, so the endpoints
+    can be tried at once (README: Integrations)."""
+    for slug, integrations in INTEGRATIONS.items():
+        service = catalogue[slug]
+        for kind, name in integrations:
+            if service.integrations.filter(name=name).exists():
+                continue
+            issued = services.integration_create(service=service, kind=kind, name=name)
+            stdout.write(f"  integration {slug}/{name} ({kind}) secret: {issued.secret}")
 
 
 def _history(rng, service, responders) -> int:

@@ -12,6 +12,19 @@ STATE_CHANGES = Counter(
 )
 
 
+ALERTS_RECEIVED = Counter(
+    "alerts_received",
+    "Alerts accepted from integrations, by integration kind and alert status.",
+    ["kind", "status"],
+)
+
+
+def count_alerts(kind: str, groups) -> None:
+    for group in groups:
+        for alert in group.alerts:
+            ALERTS_RECEIVED.labels(kind=kind, status=alert.status).inc()
+
+
 def count_state_change(from_status: str | None, to_status: str) -> None:
     STATE_CHANGES.labels(from_status=from_status or "none", to_status=to_status).inc()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import metrics
 from incidents.actors import Actor
 from incidents.ingest import store
 from incidents.ingest.pagerduty import ChangeEventData
@@ -67,6 +68,7 @@ def alerts_ingest(*, integration: Integration, groups: list[AlertGroup]) -> list
     now = timezone.now()
     outcomes = [_ingest_group(integration, group, actor, now) for group in groups]
     integration_mark_received(integration=integration, now=now)
+    transaction.on_commit(lambda: metrics.count_alerts(integration.kind, groups))
     return outcomes
 
 

@@ -27,6 +27,15 @@ def test_seed_demo_builds_a_realistic_organisation_once():
     incidents = Incident.objects.count()
     assert 100 <= incidents <= 400
     assert "incident history [10/10]" in output
+    from incidents.models import Integration
+
+    assert set(Integration.objects.values_list("kind", flat=True)) == {
+        "alertmanager",
+        "grafana",
+        "pagerduty",
+        "webhook",
+    }
+    assert output.count(" secret: vgi_") == Integration.objects.count()
 
     # Ninety days of history, mostly closed, some still being worked.
     oldest = Incident.objects.order_by("triggered_at").first().triggered_at
@@ -45,3 +54,4 @@ def test_seed_demo_builds_a_realistic_organisation_once():
     assert Incident.objects.count() == incidents
     assert Team.objects.count() == 4
     assert "incident history: kept" in again
+    assert " secret: " not in again

@@ -53,3 +53,24 @@ def test_metrics_still_carry_the_request_metrics(client):
     names = {name for name, _ in scrape(client)}
 
     assert "django_http_requests_total_by_view_transport_method_total" in names
+
+
+def test_alerts_received_are_counted_by_kind_and_status(client, django_capture_on_commit_callbacks):
+    import json
+
+    from tests.factories import make_integration
+    from tests.incidents.ingest.conftest import captured
+
+    _, secret = make_integration("alertmanager")
+    key = ("alerts_received_total", (("kind", "alertmanager"), ("status", "resolved")))
+    before = scrape(client).get(key, 0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/api/integrations/alertmanager/",
+            json.dumps(captured("02-one-resolved-one-firing.json")),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+
+    assert scrape(client)[key] == before + 1
