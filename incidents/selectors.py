@@ -100,3 +100,50 @@ def alert_list() -> QuerySet[Alert]:
 
 def change_event_list() -> QuerySet[ChangeEvent]:
     return ChangeEvent.objects.select_related("service", "integration")
+
+
+def schedule_list() -> QuerySet:
+    from incidents.models import Schedule
+
+    return Schedule.objects.select_related("team").prefetch_related(
+        "layers__members__user", "overrides__user"
+    )
+
+
+def schedule_spec(schedule, *, overrides_from=None):
+    """The schedule as plain values for ``incidents.oncall`` (uses prefetched relations
+    when the schedule came from ``schedule_list``)."""
+    from datetime import datetime
+
+    from incidents import oncall
+
+    layers = tuple(
+        oncall.Layer(
+            id=layer.pk,
+            priority=layer.priority,
+            members=tuple(m.user_id for m in sorted(layer.members.all(), key=lambda m: m.position)),
+            rotation=layer.rotation_length,
+            first_handoff=datetime.combine(layer.handoff_date, layer.handoff_time),
+            restrictions=tuple(
+                oncall.Restriction(
+                    days=tuple(r.get("days", range(7))),
+                    start=_clock(r.get("start", "00:00")),
+                    end=_clock(r.get("end", "00:00")),
+                )
+                for r in layer.restrictions or ()
+            ),
+        )
+        for layer in schedule.layers.all()
+    )
+    overrides = tuple(
+        oncall.Override(id=o.pk, user=o.user_id, start=o.start, end=o.end)
+        for o in schedule.overrides.all()
+        if overrides_from is None or o.end > overrides_from
+    )
+    return oncall.ScheduleSpec(time_zone=schedule.time_zone, layers=layers, overrides=overrides)
+
+
+def _clock(value: str):
+    from datetime import time
+
+    return time.fromisoformat(value)

@@ -6,6 +6,7 @@ from incidents.models.integrations import (
     Integration,
     IntegrationKind,
 )
+from incidents.models.schedules import LayerMember, Schedule, ScheduleLayer, ScheduleOverride
 from incidents.models.teams import Service, Team, Tier
 from incidents.models.timeline import TimelineEntry, TimelineKind
 
@@ -16,6 +17,10 @@ __all__ = [
     "Incident",
     "Integration",
     "IntegrationKind",
+    "LayerMember",
+    "Schedule",
+    "ScheduleLayer",
+    "ScheduleOverride",
     "Service",
     "Severity",
     "Source",
