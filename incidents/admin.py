@@ -1,14 +1,17 @@
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from core.errors import DomainError
-from incidents import selectors, services
+from incidents import oncall, selectors, services
 from incidents.integration_config import integration_endpoint_url, integration_example_config
 from incidents.lifecycle import allowed_actions
 from incidents.models import (
@@ -16,6 +19,10 @@ from incidents.models import (
     ChangeEvent,
     Incident,
     Integration,
+    LayerMember,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
     Service,
     Severity,
     Status,
@@ -495,3 +502,106 @@ class ChangeEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class LayerInline(admin.StackedInline):
+    model = ScheduleLayer
+    extra = 0
+    fields = (
+        ("name", "priority"),
+        ("rotation_length", "handoff_date", "handoff_time"),
+        "restrictions",
+        "member_list",
+    )
+    readonly_fields = ("member_list",)
+    show_change_link = True
+
+    @admin.display(description="members (in order; edit on the layer's page)")
+    def member_list(self, layer):
+        members = sorted(layer.members.all(), key=lambda m: m.position)
+        return ", ".join(m.user.get_username() for m in members) or "—"
+
+
+class OverrideInline(admin.TabularInline):
+    model = ScheduleOverride
+    extra = 0
+    fields = ("user", "start", "end", "reason")
+    autocomplete_fields = ("user",)
+
+
+class MemberInline(admin.TabularInline):
+    model = LayerMember
+    extra = 1
+    fields = ("position", "user")
+    autocomplete_fields = ("user",)
+    ordering = ("position",)
+
+
+@admin.register(ScheduleLayer)
+class ScheduleLayerAdmin(admin.ModelAdmin):
+    list_display = ("name", "schedule", "priority", "rotation_length")
+    inlines = (MemberInline,)
+    list_select_related = ("schedule",)
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(admin.ModelAdmin):
+    list_display = ("name", "team", "time_zone", "on_call_now")
+    list_filter = ("team", "time_zone")
+    search_fields = ("name", "team__name")
+    inlines = (LayerInline, OverrideInline)
+    readonly_fields = ("next_14_days",)
+    fields = ("name", "team", "time_zone", "description", "next_14_days")
+
+    def get_queryset(self, request):
+        return selectors.schedule_list()
+
+    @admin.display(description="on call now")
+    def on_call_now(self, schedule):
+        user_id = oncall.oncall_at(selectors.schedule_spec(schedule), timezone.now())
+        if user_id is None:
+            return "nobody"
+        return next(
+            (
+                m.user.get_username()
+                for layer in schedule.layers.all()
+                for m in layer.members.all()
+                if m.user_id == user_id
+            ),
+            next(
+                (o.user.get_username() for o in schedule.overrides.all() if o.user_id == user_id),
+                str(user_id),
+            ),
+        )
+
+    @admin.display(description="the next 14 days")
+    def next_14_days(self, schedule):
+        if not schedule.pk:
+            return "Shown once the schedule is saved."
+        from incidents.api.schedules import shift_rows
+
+        zone = ZoneInfo(schedule.time_zone)
+        start = timezone.now()
+        shifts = oncall.final_shifts(
+            selectors.schedule_spec(schedule), start, start + timedelta(days=14), gaps=True
+        )
+        rows = format_html_join(
+            "",
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    format_html(' style="background:#fee2e2"') if row["user"] is None else "",
+                    row["start"].astimezone(zone).strftime("%a %d %b %H:%M"),
+                    row["end"].astimezone(zone).strftime("%a %d %b %H:%M"),
+                    row["username"] or "nobody (gap)",
+                    row["source"],
+                )
+                for row in shift_rows(shifts)
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>from ({})</th><th>to</th><th>on call</th><th>source</th>"
+            "</tr></thead><tbody>{}</tbody></table>",
+            schedule.time_zone,
+            rows,
+        )

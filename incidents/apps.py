@@ -13,7 +13,13 @@ class IncidentsConfig(AppConfig):
         register_database_collector(OpenIncidentsCollector())
         # Responders work incidents; nobody deletes an incident or rewrites what was
         # recorded (the timeline, and alerts and changes as their senders delivered them).
-        RESPONDER_GRANTS["incidents"] = {"add_incident", "change_incident"}
+        RESPONDER_GRANTS["incidents"] = {
+            "add_incident",
+            "change_incident",
+            "add_scheduleoverride",
+            "change_scheduleoverride",
+            "delete_scheduleoverride",
+        }
         PROTECTED_PERMISSIONS["incidents"] = {"delete_incident"} | {
             f"{action}_{model}"
             for action in ("add", "change", "delete")

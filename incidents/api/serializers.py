@@ -8,6 +8,8 @@ from incidents.models import (
     ChangeEvent,
     Incident,
     Integration,
+    Schedule,
+    ScheduleOverride,
     Service,
     Severity,
     Team,
@@ -387,3 +389,105 @@ class ChangeEventSerializer(serializers.ModelSerializer):
             "received_at",
         ]
         read_only_fields = fields
+
+
+class LayerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=100)
+    priority = serializers.IntegerField(min_value=1, default=1)
+    rotation_length = serializers.DurationField(help_text='e.g. "1 00:00:00" (a day), "7 00:00:00"')
+    handoff_date = serializers.DateField(help_text="First handoff's date, in the schedule's zone.")
+    handoff_time = serializers.TimeField(help_text="Handoff time of day, in the schedule's zone.")
+    restrictions = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        default=list,
+        help_text='[{"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:00"}], Monday = 0',
+    )
+    members = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        many=True,
+        help_text="User ids in rotation order.",
+    )
+
+    def validate_rotation_length(self, value):
+        if value.total_seconds() < 3600:
+            raise serializers.ValidationError("At least one hour.")
+        return value
+
+    def validate_restrictions(self, value):
+        from datetime import time
+
+        for restriction in value:
+            days = restriction.get("days", [])
+            if not isinstance(days, list) or not all(d in range(7) for d in days):
+                raise serializers.ValidationError("days: a list of 0 (Monday) to 6.")
+            try:
+                (
+                    time.fromisoformat(restriction.get("start", "")),
+                    time.fromisoformat(restriction.get("end", "")),
+                )
+            except (TypeError, ValueError) as exc:
+                raise serializers.ValidationError("start and end: HH:MM.") from exc
+        return value
+
+    def to_representation(self, layer):
+        return {
+            "id": layer.pk,
+            "name": layer.name,
+            "priority": layer.priority,
+            "rotation_length": serializers.DurationField().to_representation(layer.rotation_length),
+            "handoff_date": layer.handoff_date.isoformat(),
+            "handoff_time": layer.handoff_time.isoformat(timespec="minutes"),
+            "restrictions": layer.restrictions,
+            "members": [m.user_id for m in sorted(layer.members.all(), key=lambda m: m.position)],
+        }
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    layers = LayerSerializer(many=True, required=False)
+
+    class Meta:
+        model = Schedule
+        fields = ["id", "name", "team", "time_zone", "description", "layers", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScheduleOverride
+        fields = ["id", "user", "start", "end", "reason", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class ShiftSerializer(serializers.Serializer):
+    user = serializers.IntegerField(allow_null=True)
+    username = serializers.CharField(allow_null=True)
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    source = serializers.CharField(help_text='"layer:<id>", "override:<id>" or "gap"')
+
+
+class OncallSerializer(serializers.Serializer):
+    schedule = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    user = UserRefSerializer(allow_null=True)
+
+
+class ShiftsQuerySerializer(serializers.Serializer):
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+    gaps = serializers.BooleanField(default=False)
+
+    def validate(self, attrs):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        start = attrs.setdefault("start", timezone.now())
+        end = attrs.setdefault("end", start + timedelta(days=14))
+        if end <= start:
+            raise serializers.ValidationError("end must be after start.")
+        if end - start > timedelta(days=366):
+            raise serializers.ValidationError("At most 366 days at a time.")
+        return attrs

@@ -6,13 +6,20 @@ from incidents.models.integrations import (
     Integration,
     IntegrationKind,
 )
-from incidents.models.schedules import LayerMember, Schedule, ScheduleLayer, ScheduleOverride
+from incidents.models.schedules import (
+    CalendarFeed,
+    LayerMember,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+)
 from incidents.models.teams import Service, Team, Tier
 from incidents.models.timeline import TimelineEntry, TimelineKind
 
 __all__ = [
     "Alert",
     "AlertStatus",
+    "CalendarFeed",
     "ChangeEvent",
     "Incident",
     "Integration",

@@ -104,3 +104,18 @@ class ScheduleOverride(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+
+class CalendarFeed(models.Model):
+    """A user's secret calendar address: whoever has the URL can read the user's on-call
+    shifts, so calendar apps can subscribe without signing in. Rotating it revokes the
+    old address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"calendar of {self.user}"

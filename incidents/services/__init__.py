@@ -29,11 +29,21 @@ from incidents.services.integrations import (
     integration_rotate_secret,
     integration_update,
 )
+from incidents.services.schedules import (
+    calendar_feed_get_or_create,
+    calendar_feed_rotate,
+    override_create,
+    override_delete,
+    schedule_create,
+    schedule_update,
+)
 
 __all__ = [
     "DuplicateOpenIncident",
     "IssuedIntegration",
     "alerts_ingest",
+    "calendar_feed_get_or_create",
+    "calendar_feed_rotate",
     "change_event_record",
     "incident_acknowledge",
     "incident_add_note",
@@ -48,6 +58,10 @@ __all__ = [
     "integration_create",
     "integration_rotate_secret",
     "integration_update",
+    "override_create",
+    "override_delete",
+    "schedule_create",
+    "schedule_update",
     "service_create",
     "service_delete",
     "service_update",
