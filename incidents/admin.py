@@ -17,13 +17,18 @@ from incidents.lifecycle import allowed_actions
 from incidents.models import (
     Alert,
     ChangeEvent,
+    ContactMethod,
+    EscalationPolicy,
+    EscalationStep,
     Incident,
     Integration,
     LayerMember,
+    Notification,
     Schedule,
     ScheduleLayer,
     ScheduleOverride,
     Service,
+    ServiceEscalationRule,
     Severity,
     Status,
     Team,
@@ -605,3 +610,70 @@ class ScheduleAdmin(admin.ModelAdmin):
             schedule.time_zone,
             rows,
         )
+
+
+class EscalationStepInline(admin.StackedInline):
+    model = EscalationStep
+    extra = 0
+    fields = ("position", "delay", "users", "schedules")
+    autocomplete_fields = ("users",)
+    filter_horizontal = ("schedules",)
+    ordering = ("position",)
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "team", "repeat", "step_count")
+    list_filter = ("team",)
+    search_fields = ("name",)
+    inlines = (EscalationStepInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_steps=Count("steps"))
+
+    @admin.display(description="steps", ordering="_steps")
+    def step_count(self, policy):
+        return policy._steps
+
+
+class ServiceEscalationRuleInline(admin.TabularInline):
+    model = ServiceEscalationRule
+    extra = 0
+    verbose_name_plural = "escalation policy by severity (instead of the default)"
+
+
+ServiceAdmin.inlines = (ServiceEscalationRuleInline,)
+ServiceAdmin.autocomplete_fields = ("escalation_policy",)
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "address", "enabled")
+    list_filter = ("kind", "enabled")
+    search_fields = ("user__username", "address")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("secret",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "incident",
+        "level",
+        "user",
+        "contact_method",
+        "status",
+        "attempts",
+        "sent_at",
+    )
+    list_filter = ("status", "contact_method__kind")
+    search_fields = ("incident__title", "user__username")
+    list_select_related = ("incident", "user", "contact_method")
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

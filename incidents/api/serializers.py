@@ -6,6 +6,8 @@ from incidents.lifecycle import allowed_actions
 from incidents.models import (
     Alert,
     ChangeEvent,
+    ContactMethod,
+    EscalationPolicy,
     Incident,
     Integration,
     Schedule,
@@ -69,6 +71,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "team_detail",
             "tier",
             "runbook_url",
+            "escalation_policy",
             "open_incidents",
             "created_at",
         ]
@@ -491,3 +494,81 @@ class ShiftsQuerySerializer(serializers.Serializer):
         if end - start > timedelta(days=366):
             raise serializers.ValidationError("At most 366 days at a time.")
         return attrs
+
+
+class EscalationStepSerializer(serializers.Serializer):
+    delay = serializers.DurationField(
+        help_text="Wait this long for an acknowledgement, e.g. 00:05:00."
+    )
+    users = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), many=True, required=False
+    )
+    schedules = serializers.PrimaryKeyRelatedField(
+        queryset=Schedule.objects.all(), many=True, required=False
+    )
+
+    def validate(self, attrs):
+        if not attrs.get("users") and not attrs.get("schedules"):
+            raise serializers.ValidationError("A step needs users, schedules or both.")
+        return attrs
+
+    def to_representation(self, step):
+        return {
+            "delay": serializers.DurationField().to_representation(step.delay),
+            "users": [user.pk for user in step.users.all()],
+            "schedules": [schedule.pk for schedule in step.schedules.all()],
+        }
+
+
+class EscalationPolicySerializer(serializers.ModelSerializer):
+    steps = EscalationStepSerializer(many=True, required=False)
+
+    class Meta:
+        model = EscalationPolicy
+        fields = ["id", "name", "team", "repeat", "steps", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class ContactMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactMethod
+        fields = ["id", "kind", "address", "secret", "enabled", "created_at"]
+        read_only_fields = ["id", "secret", "created_at"]
+
+    def validate(self, attrs):
+        from django.core.validators import EmailValidator, URLValidator
+
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        address = attrs.get("address", getattr(self.instance, "address", ""))
+        validator = EmailValidator() if kind == "email" else URLValidator(schemes=["http", "https"])
+        try:
+            validator(address)
+        except Exception as exc:
+            raise serializers.ValidationError(
+                {"address": [f"Not a valid {kind} address."]}
+            ) from exc
+        return attrs
+
+
+class OncallScheduleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    user = UserRefSerializer(allow_null=True)
+
+
+class OncallLevelSerializer(serializers.Serializer):
+    level = serializers.IntegerField()
+    delay = serializers.CharField()
+    users = UserRefSerializer(many=True)
+
+
+class OncallPolicySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    levels = OncallLevelSerializer(many=True)
+
+
+class OncallOverviewSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    schedules = OncallScheduleSerializer(many=True)
+    escalation_policies = OncallPolicySerializer(many=True)

@@ -1,10 +1,13 @@
 from django.urls import path, re_path
 
+from incidents import views as incident_views
 from incidents.api import ingest
 from incidents.api.schedules import CalendarFeedView, MyCalendarView, ScheduleViewSet
 from incidents.api.views import (
     AlertViewSet,
     ChangeEventViewSet,
+    ContactMethodViewSet,
+    EscalationPolicyViewSet,
     IncidentViewSet,
     IntegrationViewSet,
     ServiceViewSet,
@@ -19,6 +22,8 @@ routes = [
     ("alerts", AlertViewSet, "alert"),
     ("changes", ChangeEventViewSet, "change-event"),
     ("schedules", ScheduleViewSet, "schedule"),
+    ("escalation-policies", EscalationPolicyViewSet, "escalation-policy"),
+    ("contact-methods", ContactMethodViewSet, "contact-method"),
 ]
 
 # Before the router's routes, so /api/integrations/alertmanager is not read as an id.
@@ -38,4 +43,5 @@ root_urlpatterns = [
     path("v2/enqueue", ingest.PagerDutyEnqueueView.as_view(), name="pagerduty-enqueue"),
     path("v2/change/enqueue", ingest.PagerDutyChangeView.as_view(), name="pagerduty-change"),
     path("calendar/<str:token>.ics", CalendarFeedView.as_view(), name="calendar-feed"),
+    path("respond/<str:token>", incident_views.respond, name="incident-respond"),
 ]

@@ -10,7 +10,9 @@ from core.api.permissions import RoleModelPermissions, WorkPermission
 from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.api.filters import IncidentFilter
+from incidents.oncall_overview import oncall_overview
 from incidents.response_times import incident_response_times
+from incidents.services import escalation as escalation_services
 
 WORK = [IsAuthenticated, WorkPermission]
 
@@ -97,6 +99,13 @@ class IncidentViewSet(
         incident = services.incident_reopen(incident=self.get_object(), by=request.user, **data)
         return self._detail(incident)
 
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def escalate(self, request, pk=None):
+        """Page the next escalation level now (a triggered incident with a policy)."""
+        incident = services.escalation_advance(incident=self.get_object(), by=request.user)
+        return self._detail(incident)
+
     @extend_schema(request=s.AssignSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def assign(self, request, pk=None):
@@ -116,6 +125,12 @@ class IncidentViewSet(
     def timeline(self, request, pk=None):
         entries = selectors.incident_timeline(self.get_object())
         return Response(s.TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(responses={200: s.OncallOverviewSerializer})
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def oncall(self, request):
+        """Who is on call now: every schedule, and every escalation policy's levels."""
+        return Response(oncall_overview())
 
     @extend_schema(responses=s.AlertSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
@@ -146,7 +161,7 @@ class IncidentViewSet(
         return Response(s.ResponseTimesRowSerializer(rows, many=True).data)
 
 
-_ACTIONS = {"acknowledge", "mitigate", "resolve", "close", "reopen", "assign", "notes"}
+_ACTIONS = {"acknowledge", "mitigate", "resolve", "close", "reopen", "assign", "notes", "escalate"}
 
 
 def _valid(serializer_class, request) -> dict:
@@ -268,3 +283,56 @@ class ChangeEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.change_event_list()
+
+
+class EscalationPolicyViewSet(viewsets.ModelViewSet):
+    """Escalation policies: ordered steps (users and/or schedules, then a delay), repeated
+    ``repeat`` more times. Writing ``steps`` replaces them; running escalations keep the
+    policy as it was when they started. Viewers read; Managers edit."""
+
+    permission_classes = [IsAuthenticated, RoleModelPermissions]
+    serializer_class = s.EscalationPolicySerializer
+    filter_backends = [SearchFilter, OrderingFilter]
+    search_fields = ["name"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        from incidents.models import EscalationPolicy
+
+        return EscalationPolicy.objects.prefetch_related("steps__users", "steps__schedules")
+
+    def perform_create(self, serializer):
+        policy = escalation_services.policy_save(**serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=policy.pk)
+
+    def perform_update(self, serializer):
+        escalation_services.policy_save(policy=serializer.instance, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+
+class ContactMethodViewSet(viewsets.ModelViewSet):
+    """Your own ways to be paged: email addresses and webhook URLs. A webhook's body is
+    signed: ``X-Vigil-Signature: sha256=<hex HMAC-SHA256 of "<X-Vigil-Timestamp>." + body>``
+    with the method's ``secret``."""
+
+    serializer_class = s.ContactMethodSerializer
+    ordering = ["kind", "id"]
+
+    def get_queryset(self):
+        from incidents.models import ContactMethod
+
+        if getattr(self, "swagger_fake_view", False):
+            return ContactMethod.objects.none()
+        return ContactMethod.objects.filter(user=self.request.user)
+
+    def perform_create(self, serializer):
+        from incidents.models import ContactMethod
+
+        serializer.instance = ContactMethod.objects.create(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        for name, value in serializer.validated_data.items():
+            setattr(serializer.instance, name, value)
+        serializer.instance.save()

@@ -81,6 +81,13 @@ class Incident(TimeStampedModel):
         settings.AUTH_USER_MODEL, related_name="assigned_incidents", blank=True
     )
     resolution_note = models.TextField(blank=True)
+    # The escalation policy as it was when the incident triggered (later edits to the
+    # policy do not change a running escalation), and where the escalation stands.
+    escalation = models.JSONField(default=dict, blank=True, editable=False)
+    escalation_round = models.PositiveSmallIntegerField(default=0, editable=False)
+    escalation_level = models.PositiveSmallIntegerField(default=0, editable=False)
+    escalation_repeat = models.PositiveSmallIntegerField(default=0, editable=False)
+    escalation_next_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     triggered_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -110,6 +117,11 @@ class Incident(TimeStampedModel):
             models.Index(fields=["status", "-triggered_at"]),
             models.Index(fields=["service", "status"]),
             models.Index(fields=["-triggered_at"]),
+            models.Index(
+                fields=["escalation_next_at"],
+                condition=Q(escalation_next_at__isnull=False),
+                name="incident_escalation_due",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -33,6 +33,14 @@ class Service(TimeStampedModel):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="services")
     tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.TIER_2)
     runbook_url = models.URLField(blank=True)
+    escalation_policy = models.ForeignKey(
+        "incidents.EscalationPolicy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="services",
+        help_text="Default policy; per-severity rules may name another.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -9,6 +9,7 @@ from incidents.services.catalog import (
     team_delete,
     team_update,
 )
+from incidents.services.escalation import escalation_advance, escalations_advance_due
 from incidents.services.incidents import (
     DuplicateOpenIncident,
     incident_acknowledge,
@@ -45,6 +46,8 @@ __all__ = [
     "calendar_feed_get_or_create",
     "calendar_feed_rotate",
     "change_event_record",
+    "escalation_advance",
+    "escalations_advance_due",
     "incident_acknowledge",
     "incident_add_note",
     "incident_assign",

@@ -26,6 +26,8 @@ from incidents.models import (
     TimelineKind,
 )
 from incidents.models.incidents import OPEN_STATUSES
+from incidents.services.escalation import escalation_start
+from incidents.services.timeline import timeline_record
 
 INCIDENT_SEQUENCE = "incident"
 _UNCHANGED = object()
@@ -40,28 +42,6 @@ class DuplicateOpenIncident(Conflict):
             fields={"incident": existing.pk, "number": existing.reference},
         )
         self.existing = existing
-
-
-def timeline_record(
-    *,
-    incident: Incident,
-    kind: str,
-    message: str,
-    by=None,
-    data: dict | None = None,
-    at: datetime | None = None,
-) -> TimelineEntry:
-    """Append one entry to ``incident``'s timeline (other apps record alerts and pages here)."""
-    actor = Actor.of(by)
-    return TimelineEntry.objects.create(
-        incident=incident,
-        kind=kind,
-        message=message,
-        actor_user=actor.user,
-        actor_name=actor.name,
-        data=data or {},
-        created_at=at or timezone.now(),
-    )
 
 
 @transaction.atomic
@@ -115,6 +95,7 @@ def incident_create(
         at=at,
     )
     _on_commit_count(None, Status.TRIGGERED)
+    escalation_start(incident=incident, at=at)
     return incident
 
 
@@ -135,9 +116,12 @@ def _on_commit_count(from_status, to_status):
 
 
 def _move(incident, *, target, by, at, kind, message, changes=None, data=None) -> Incident:
-    """Move a locked ``incident`` to ``target`` (already checked), with its timeline entry."""
+    """Move a locked ``incident`` to ``target`` (already checked), with its timeline entry.
+    Leaving ``triggered`` stops the escalation; coming back to it starts a new one."""
     previous = incident.status
     incident.status = target
+    if target != Status.TRIGGERED:
+        incident.escalation_next_at = None
     for field, value in (changes or {}).items():
         setattr(incident, field, value)
     incident.save()
@@ -150,6 +134,8 @@ def _move(incident, *, target, by, at, kind, message, changes=None, data=None) -
         at=at,
     )
     _on_commit_count(previous, target)
+    if target == Status.TRIGGERED:
+        escalation_start(incident=incident, at=at)
     return incident
 
 
