@@ -24,6 +24,7 @@ from incidents.models import (
     Integration,
     LayerMember,
     Notification,
+    OutgoingWebhook,
     Schedule,
     ScheduleLayer,
     ScheduleOverride,
@@ -33,6 +34,7 @@ from incidents.models import (
     Status,
     Team,
     TimelineEntry,
+    WebhookDelivery,
 )
 from incidents.models.incidents import OPEN_STATUSES
 
@@ -677,3 +679,37 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class DeliveryInline(IncidentAlertInline):
+    model = WebhookDelivery
+    verbose_name_plural = "deliveries (latest first)"
+    fields = (
+        "created_at",
+        "event",
+        "incident",
+        "status",
+        "attempts",
+        "response_status",
+        "last_error",
+    )
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    fk_name_for_latest = "webhook"
+
+    def get_queryset(self, request):
+        parent = request.resolver_match.kwargs.get("object_id")
+        ids = list(
+            WebhookDelivery.objects.filter(webhook=parent)
+            .order_by("-created_at", "-id")
+            .values_list("id", flat=True)[: self.LATEST]
+        )
+        return WebhookDelivery.objects.filter(id__in=ids).select_related("incident")
+
+
+@admin.register(OutgoingWebhook)
+class OutgoingWebhookAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "service", "enabled")
+    list_filter = ("enabled",)
+    readonly_fields = ("secret",)
+    inlines = (DeliveryInline,)

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from incidents.services import escalation, notifications
+from incidents.services import escalation, notifications, webhooks
 
 MAX_SEND_RETRIES = 6
 
@@ -24,6 +24,18 @@ def notification_send(self, notification_id):
             notifications.notification_give_up(notification_id=notification_id)
             return
         # 10 s, 20 s, 40 s ... capped at 5 minutes.
+        raise self.retry(exc=exc, countdown=min(10 * 2**self.request.retries, 300)) from exc
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=MAX_SEND_RETRIES)
+def webhook_deliver(self, delivery_id):
+    """Post one outgoing webhook delivery; idempotent like notification_send."""
+    try:
+        webhooks.webhook_deliver(delivery_id=delivery_id)
+    except webhooks.DeliveryFailed as exc:
+        if self.request.retries >= self.max_retries:
+            webhooks.webhook_give_up(delivery_id=delivery_id)
+            return
         raise self.retry(exc=exc, countdown=min(10 * 2**self.request.retries, 300)) from exc
 
 

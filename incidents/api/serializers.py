@@ -4,18 +4,21 @@ from rest_framework import serializers
 from incidents.integration_config import integration_endpoint_url
 from incidents.lifecycle import allowed_actions
 from incidents.models import (
+    WEBHOOK_EVENTS,
     Alert,
     ChangeEvent,
     ContactMethod,
     EscalationPolicy,
     Incident,
     Integration,
+    OutgoingWebhook,
     Schedule,
     ScheduleOverride,
     Service,
     Severity,
     Team,
     TimelineEntry,
+    WebhookDelivery,
 )
 
 User = get_user_model()
@@ -572,3 +575,34 @@ class OncallOverviewSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     schedules = OncallScheduleSerializer(many=True)
     escalation_policies = OncallPolicySerializer(many=True)
+
+
+class OutgoingWebhookSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutgoingWebhook
+        fields = ["id", "name", "url", "secret", "events", "service", "enabled", "created_at"]
+        read_only_fields = ["id", "secret", "created_at"]
+
+    def validate_events(self, value):
+        unknown = sorted(set(value) - set(WEBHOOK_EVENTS))
+        if not isinstance(value, list) or not value or unknown:
+            raise serializers.ValidationError(f"A non-empty list of: {', '.join(WEBHOOK_EVENTS)}.")
+        return value
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "incident",
+            "event",
+            "payload",
+            "status",
+            "attempts",
+            "response_status",
+            "last_error",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields

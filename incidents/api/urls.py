@@ -10,6 +10,7 @@ from incidents.api.views import (
     EscalationPolicyViewSet,
     IncidentViewSet,
     IntegrationViewSet,
+    OutgoingWebhookViewSet,
     ServiceViewSet,
     TeamViewSet,
 )
@@ -24,6 +25,7 @@ routes = [
     ("schedules", ScheduleViewSet, "schedule"),
     ("escalation-policies", EscalationPolicyViewSet, "escalation-policy"),
     ("contact-methods", ContactMethodViewSet, "contact-method"),
+    ("webhooks", OutgoingWebhookViewSet, "outgoing-webhook"),
 ]
 
 # Before the router's routes, so /api/integrations/alertmanager is not read as an id.

@@ -336,3 +336,24 @@ class ContactMethodViewSet(viewsets.ModelViewSet):
         for name, value in serializer.validated_data.items():
             setattr(serializer.instance, name, value)
         serializer.instance.save()
+
+
+class OutgoingWebhookViewSet(viewsets.ModelViewSet):
+    """Webhooks that tell other tools about incident events (signed like pages:
+    ``X-Vigil-Signature``). Managers configure them; each keeps a delivery log."""
+
+    permission_classes = [IsAuthenticated, RoleModelPermissions]
+    serializer_class = s.OutgoingWebhookSerializer
+    ordering = ["name"]
+
+    def get_queryset(self):
+        from incidents.models import OutgoingWebhook
+
+        return OutgoingWebhook.objects.all()
+
+    @extend_schema(responses=s.WebhookDeliverySerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def deliveries(self, request, pk=None):
+        """The delivery log, newest first (paginated)."""
+        page = self.paginate_queryset(self.get_object().deliveries.order_by("-created_at", "-id"))
+        return self.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)

@@ -24,8 +24,10 @@ from incidents.models.schedules import (
 )
 from incidents.models.teams import Service, Team, Tier
 from incidents.models.timeline import TimelineEntry, TimelineKind
+from incidents.models.webhooks import WEBHOOK_EVENTS, OutgoingWebhook, WebhookDelivery
 
 __all__ = [
+    "WEBHOOK_EVENTS",
     "Alert",
     "AlertStatus",
     "CalendarFeed",
@@ -40,6 +42,7 @@ __all__ = [
     "LayerMember",
     "Notification",
     "NotificationStatus",
+    "OutgoingWebhook",
     "Schedule",
     "ScheduleLayer",
     "ScheduleOverride",
@@ -52,4 +55,5 @@ __all__ = [
     "Tier",
     "TimelineEntry",
     "TimelineKind",
+    "WebhookDelivery",
 ]

@@ -28,6 +28,7 @@ from incidents.models import (
 from incidents.models.incidents import OPEN_STATUSES
 from incidents.services.escalation import escalation_start
 from incidents.services.timeline import timeline_record
+from incidents.services.webhooks import webhook_event
 
 INCIDENT_SEQUENCE = "incident"
 _UNCHANGED = object()
@@ -96,6 +97,7 @@ def incident_create(
     )
     _on_commit_count(None, Status.TRIGGERED)
     escalation_start(incident=incident, at=at)
+    webhook_event(incident=incident, event="triggered")
     return incident
 
 
@@ -136,6 +138,7 @@ def _move(incident, *, target, by, at, kind, message, changes=None, data=None) -
     _on_commit_count(previous, target)
     if target == Status.TRIGGERED:
         escalation_start(incident=incident, at=at)
+    webhook_event(incident=incident, event=target, data={"from": previous})
     return incident
 
 
@@ -264,6 +267,7 @@ def incident_change_severity(
         data={"from": previous, "to": severity},
         at=at,
     )
+    webhook_event(incident=incident, event="severity_changed", data={"from": previous})
     return incident
 
 

@@ -5,12 +5,7 @@ workers (or a retry racing the sweeper) never deliver the same page twice. Every
 failed or not, is recorded on the incident's timeline.
 """
 
-import hashlib
-import hmac
 import json
-import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,10 +16,10 @@ from django.utils import timezone
 
 from incidents.models import ContactKind, Notification, NotificationStatus, TimelineKind
 from incidents.services.timeline import timeline_record
+from incidents.signed_post import PostFailed, signed_post
 
 RESPOND_SALT = "vigil.respond"
 RESPOND_MAX_AGE = timedelta(hours=24)
-WEBHOOK_TIMEOUT = 10
 
 
 class SendFailed(Exception):
@@ -186,25 +181,7 @@ def _send_webhook(notification):
             "notification": {"id": notification.pk, "level": notification.level},
         }
     ).encode()
-    timestamp = str(int(time.time()))
-    signature = hmac.new(
-        notification.contact_method.secret.encode(),
-        f"{timestamp}.".encode() + body,
-        hashlib.sha256,
-    ).hexdigest()
-    request = urllib.request.Request(
-        notification.contact_method.address,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Vigil-Timestamp": timestamp,
-            "X-Vigil-Signature": f"sha256={signature}",
-            "User-Agent": "Vigil",
-        },
-    )
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:
-            response.read()
-    except urllib.error.HTTPError as error:
-        raise SendFailed(f"HTTP {error.code} from {notification.contact_method.address}") from error
+        signed_post(notification.contact_method.address, body, notification.contact_method.secret)
+    except PostFailed as error:
+        raise SendFailed(str(error)) from error

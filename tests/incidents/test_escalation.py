@@ -286,3 +286,67 @@ def test_respond_links_expire_and_cannot_be_forged(service, people):
     assert Client().get(f"/respond/{token[:-2]}xx").status_code == 404
     incident.refresh_from_db()
     assert incident.status == "triggered"
+
+
+# --- outgoing webhooks ----------------------------------------------------------
+
+
+def test_incident_events_are_posted_signed_to_outgoing_webhooks(webhook_receiver, people):
+    from incidents.models import OutgoingWebhook, WebhookDelivery
+    from incidents.services.webhooks import webhook_deliver
+
+    hook = OutgoingWebhook.objects.create(
+        name="status page", url=webhook_receiver.url, events=["triggered", "resolved"]
+    )
+    incident = open_incident()
+    services.incident_acknowledge(incident=incident, by=people[0])  # not subscribed
+    services.incident_resolve(incident=incident, by=people[0])
+
+    deliveries = list(WebhookDelivery.objects.order_by("id"))
+    assert [d.event for d in deliveries] == ["triggered", "resolved"]
+    for delivery in deliveries:
+        assert webhook_deliver(delivery_id=delivery.pk) == "sent"
+        assert webhook_deliver(delivery_id=delivery.pk) == "skipped"
+
+    assert [r["json"]["event"] for r in webhook_receiver.received] == ["triggered", "resolved"]
+    first = webhook_receiver.received[0]
+    timestamp = first["headers"]["X-Vigil-Timestamp"]
+    expected = hmac.new(
+        hook.secret.encode(), f"{timestamp}.".encode() + first["body"], hashlib.sha256
+    ).hexdigest()
+    assert first["headers"]["X-Vigil-Signature"] == f"sha256={expected}"
+    assert first["json"]["incident"]["reference"] == incident.reference
+
+
+def test_a_failed_webhook_delivery_is_logged_and_kept_for_a_retry(webhook_receiver):
+    from incidents.models import OutgoingWebhook, WebhookDelivery
+    from incidents.services.webhooks import DeliveryFailed, webhook_deliver
+
+    OutgoingWebhook.objects.create(name="x", url=webhook_receiver.url)
+    webhook_receiver.status = 500
+    open_incident()
+    delivery = WebhookDelivery.objects.get()
+
+    with pytest.raises(DeliveryFailed):
+        webhook_deliver(delivery_id=delivery.pk)
+    webhook_receiver.status = 200
+    assert webhook_deliver(delivery_id=delivery.pk) == "sent"
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("sent", 2, 200)
+
+
+def test_the_send_task_gives_up_after_its_retries(service, smtp_port, settings):
+    from incidents.tasks import MAX_SEND_RETRIES
+    from incidents.tasks import notification_send as task
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", smtp_port, 2
+    incident = open_incident(service)
+    notification = Notification.objects.get(incident=incident)
+
+    task.apply(args=[notification.pk], retries=MAX_SEND_RETRIES)
+
+    notification.refresh_from_db()
+    assert notification.status == "failed"
+    assert incident.timeline.filter(message__startswith="Gave up paging ana").exists()
