@@ -82,15 +82,17 @@ def seed(*, stdout):
     teams = _teams(people, stdout)
     catalogue = _services(teams, stdout)
     _integrations(catalogue, stdout)
+    # History first: its incidents are long over, and must not page anyone today.
     if Incident.objects.filter(service__in=catalogue.values()).exists():
         stdout.write("  incident history: kept")
-        return
-    total = 0
-    for index, (slug, service) in enumerate(catalogue.items(), start=1):
-        count = _history(rng, service, people[SERVICES[slug][1]])
-        total += count
-        stdout.write(f"  incident history [{index}/{len(catalogue)}] {slug}: {count} incidents")
-    stdout.write(f"  incident history: {total} incidents over {HISTORY_DAYS} days")
+    else:
+        total = 0
+        for index, (slug, service) in enumerate(catalogue.items(), start=1):
+            count = _history(rng, service, people[SERVICES[slug][1]])
+            total += count
+            stdout.write(f"  incident history [{index}/{len(catalogue)}] {slug}: {count} incidents")
+        stdout.write(f"  incident history: {total} incidents over {HISTORY_DAYS} days")
+    _on_call(people, teams, catalogue, stdout)
 
 
 def _people(stdout):
@@ -172,6 +174,97 @@ def _integrations(catalogue, stdout):
                 continue
             issued = services.integration_create(service=service, kind=kind, name=name)
             stdout.write(f"  integration {slug}/{name} ({kind}) secret: {issued.secret}")
+
+
+def _on_call(people, teams, catalogue, stdout):
+    """A weekly schedule, a follow-the-sun one, policies that use them, and a contact
+    method for everyone on call."""
+    from datetime import date, time
+
+    from incidents.models import ContactMethod, EscalationPolicy, Schedule, ServiceEscalationRule
+    from incidents.services.escalation import policy_save
+
+    for users in people.values():
+        for user in users:
+            if not ContactMethod.objects.filter(user=user).exists():
+                ContactMethod.objects.create(user=user, kind="email", address=user.email)
+    monday = date(2026, 1, 5)
+    platform, payments = people["platform"], people["payments"]
+    weekly = Schedule.objects.filter(name="Platform primary").first() or services.schedule_create(
+        name="Platform primary",
+        team=teams["platform"],
+        time_zone="Europe/London",
+        description="Weekly rotation, Monday 09:00 London time.",
+        layers=[
+            {
+                "name": "weekly",
+                "priority": 1,
+                "rotation_length": timedelta(days=7),
+                "handoff_date": monday,
+                "handoff_time": time(9),
+                "members": platform[:2],
+            }
+        ],
+    )
+    sun = Schedule.objects.filter(
+        name="Payments follow-the-sun"
+    ).first() or services.schedule_create(
+        name="Payments follow-the-sun",
+        team=teams["payments"],
+        time_zone="UTC",
+        description="Europe covers 07:00-19:00 UTC, the Americas 19:00-07:00.",
+        layers=[
+            {
+                "name": "Europe day",
+                "priority": 1,
+                "rotation_length": timedelta(days=7),
+                "handoff_date": monday,
+                "handoff_time": time(7),
+                "members": payments[:1],
+                "restrictions": [{"days": list(range(7)), "start": "07:00", "end": "19:00"}],
+            },
+            {
+                "name": "Americas day",
+                "priority": 1,
+                "rotation_length": timedelta(days=7),
+                "handoff_date": monday,
+                "handoff_time": time(19),
+                "members": payments[1:2],
+                "restrictions": [{"days": list(range(7)), "start": "19:00", "end": "07:00"}],
+            },
+        ],
+    )
+    policies = {}
+    for name, schedule, team, manager in (
+        ("Platform", weekly, teams["platform"], platform[-1]),
+        ("Payments", sun, teams["payments"], payments[-1]),
+    ):
+        policies[name] = EscalationPolicy.objects.filter(name=name).first() or policy_save(
+            name=name,
+            team=team,
+            repeat=1,
+            steps=[
+                {"delay": timedelta(minutes=5), "schedules": [schedule]},
+                {"delay": timedelta(minutes=15), "users": [manager]},
+            ],
+        )
+    for slug, service in catalogue.items():
+        team = SERVICES[slug][1]
+        policy = policies["Payments" if team == "payments" else "Platform"]
+        if service.escalation_policy_id is None:
+            service.escalation_policy = policy
+            service.save(update_fields=["escalation_policy"])
+    # Low-severity checkout incidents only go to the schedule, never to the manager.
+    quiet = EscalationPolicy.objects.filter(name="Payments (low severity)").first() or policy_save(
+        name="Payments (low severity)",
+        team=teams["payments"],
+        steps=[{"delay": timedelta(hours=1), "schedules": [sun]}],
+    )
+    for severity in ("SEV3", "SEV4"):
+        ServiceEscalationRule.objects.get_or_create(
+            service=catalogue["checkout"], severity=severity, defaults={"policy": quiet}
+        )
+    stdout.write("  on call: 2 schedules (weekly, follow-the-sun), 3 escalation policies")
 
 
 def _history(rng, service, responders) -> int:

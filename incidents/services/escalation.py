@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import oncall, selectors
+from incidents.actors import Actor
 from incidents.models import (
     ContactMethod,
     EscalationPolicy,
@@ -22,9 +23,9 @@ from incidents.models import (
     Schedule,
     ServiceEscalationRule,
     Status,
+    TimelineEntry,
     TimelineKind,
 )
-from incidents.services.timeline import timeline_record
 
 BATCH = 100
 
@@ -69,7 +70,7 @@ def escalation_start(*, incident: Incident, at: datetime) -> None:
     incident.escalation = snapshot
     incident.escalation_level = 0
     incident.escalation_repeat = 0
-    _page_level(incident, at)
+    _page([incident], at, None, fields=_ESCALATION_FIELDS)
 
 
 def escalation_stop(*, incident: Incident) -> None:
@@ -83,57 +84,88 @@ def escalation_stop(*, incident: Incident) -> None:
 def escalation_advance(*, incident: Incident, at: datetime | None = None, by=None) -> Incident:
     """Page the next level now (or the first again, on a repeat). A no-op for an incident
     that is not triggered or has no escalation."""
-    incident = Incident.objects.select_for_update().select_related("service").get(pk=incident.pk)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.status != Status.TRIGGERED or not incident.escalation.get("steps"):
         return incident
-    _next_level(incident, at or timezone.now(), by)
+    _advance([incident], at or timezone.now(), by)
     return incident
 
 
 def escalations_advance_due(*, now: datetime | None = None, limit: int = BATCH) -> int:
-    """Advance every escalation that is due, a batch at a time. Two workers running it
-    at once take different incidents (SKIP LOCKED), so nobody is paged twice."""
+    """Advance every escalation that is due, a batch at a time, in a constant number of
+    queries per batch. Two workers running it at once take different incidents (SKIP
+    LOCKED), so nobody is paged twice."""
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
-            Incident.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("service")
+            Incident.objects.select_for_update(skip_locked=True)
             .filter(status=Status.TRIGGERED, escalation_next_at__lte=now)
             .order_by("escalation_next_at")[:limit]
         )
-        for incident in due:
-            _next_level(incident, now, None)
+        _advance(due, now, None)
     return len(due)
 
 
-def _next_level(incident, at, by):
-    steps = incident.escalation["steps"]
-    if incident.escalation_level + 1 < len(steps):
-        incident.escalation_level += 1
-    elif incident.escalation_repeat < incident.escalation.get("repeat", 0):
-        incident.escalation_repeat += 1
-        incident.escalation_level = 0
-    else:
-        incident.escalation_next_at = None
-        incident.save(update_fields=["escalation_next_at"])
-        timeline_record(
-            incident=incident,
-            kind=TimelineKind.ESCALATION,
-            by=by,
-            at=at,
-            message="Escalation finished: every step was paged and nobody acknowledged.",
-            data={"level": incident.escalation_level, "repeat": incident.escalation_repeat},
+# What advancing a level changes (the snapshot and the round change only at the start).
+_LEVEL_FIELDS = ["escalation_level", "escalation_repeat", "escalation_next_at"]
+_ESCALATION_FIELDS = ["escalation", "escalation_round", *_LEVEL_FIELDS]
+
+
+def _advance(incidents, at, by):
+    """Move each (locked) incident to its next level, or finish its escalation."""
+    to_page, finished = [], []
+    for incident in incidents:
+        steps = incident.escalation["steps"]
+        if incident.escalation_level + 1 < len(steps):
+            incident.escalation_level += 1
+            to_page.append(incident)
+        elif incident.escalation_repeat < incident.escalation.get("repeat", 0):
+            incident.escalation_repeat += 1
+            incident.escalation_level = 0
+            to_page.append(incident)
+        else:
+            incident.escalation_next_at = None
+            finished.append(incident)
+    if finished:
+        Incident.objects.bulk_update(finished, ["escalation_next_at"])
+        _timeline_many(
+            [
+                (
+                    incident,
+                    "Escalation finished: every step was paged and nobody acknowledged.",
+                    {"level": incident.escalation_level, "repeat": incident.escalation_repeat},
+                )
+                for incident in finished
+            ],
+            at,
+            by,
         )
+    _page(to_page, at, by)
+
+
+def _page(incidents, at, by, fields=_LEVEL_FIELDS):
+    """Page each incident's current level: Notification rows (the outbox), the next due
+    time, a timeline entry each; the sends are enqueued after commit."""
+    if not incidents:
         return
-    _page_level(incident, at, by)
-
-
-def _page_level(incident, at, by=None):
-    step = incident.escalation["steps"][incident.escalation_level]
-    users = _targets(step, at)
-    methods = list(
-        ContactMethod.objects.filter(user_id__in=users, enabled=True).select_related("user")
-    )
+    steps = {i.pk: i.escalation["steps"][i.escalation_level] for i in incidents}
+    on_call = _on_call({sid for step in steps.values() for sid in step["schedules"]}, at)
+    targets = {
+        pk: list(
+            dict.fromkeys(
+                [
+                    *step["users"],
+                    *(on_call[sid] for sid in step["schedules"] if on_call.get(sid) is not None),
+                ]
+            )
+        )
+        for pk, step in steps.items()
+    }
+    methods = {}
+    for method in ContactMethod.objects.filter(
+        user_id__in={user for users in targets.values() for user in users}, enabled=True
+    ).select_related("user"):
+        methods.setdefault(method.user_id, []).append(method)
     Notification.objects.bulk_create(
         [
             Notification(
@@ -141,31 +173,25 @@ def _page_level(incident, at, by=None):
                 round=incident.escalation_round,
                 level=incident.escalation_level,
                 repeat=incident.escalation_repeat,
-                user_id=method.user_id,
+                user_id=user,
                 contact_method=method,
             )
-            for method in methods
+            for incident in incidents
+            for user in targets[incident.pk]
+            for method in methods.get(user, ())
         ],
         ignore_conflicts=True,
     )
-    incident.escalation_next_at = at + timedelta(seconds=step["delay"])
-    incident.save(
-        update_fields=[
-            "escalation",
-            "escalation_round",
-            "escalation_level",
-            "escalation_repeat",
-            "escalation_next_at",
-        ]
-    )
-    names = sorted({method.user.get_username() for method in methods})
-    unreachable = sorted(set(users) - {method.user_id for method in methods})
-    timeline_record(
-        incident=incident,
-        kind=TimelineKind.ESCALATION,
-        by=by,
-        at=at,
-        message=(
+    for incident in incidents:
+        incident.escalation_next_at = at + timedelta(seconds=steps[incident.pk]["delay"])
+    Incident.objects.bulk_update(incidents, fields)
+
+    entries = []
+    for incident in incidents:
+        users = targets[incident.pk]
+        names = sorted({m.user.get_username() for u in users for m in methods.get(u, ())})
+        unreachable = [u for u in users if u not in methods]
+        message = (
             f"Escalation level {incident.escalation_level + 1}"
             + (f" (repeat {incident.escalation_repeat})" if incident.escalation_repeat else "")
             + f": paging {', '.join(names) or 'nobody'}"
@@ -174,36 +200,59 @@ def _page_level(incident, at, by=None):
                 if unreachable
                 else ""
             )
-        ),
-        data={
-            "level": incident.escalation_level,
-            "repeat": incident.escalation_repeat,
-            "users": users,
-            "unreachable": unreachable,
-        },
-    )
-    # ignore_conflicts leaves no ids on the objects: read back this step's pending pages.
-    ids = list(
-        Notification.objects.filter(
-            incident=incident,
-            round=incident.escalation_round,
-            level=incident.escalation_level,
-            repeat=incident.escalation_repeat,
-            status="pending",
-        ).values_list("pk", flat=True)
-    )
+        )
+        entries.append(
+            (
+                incident,
+                message,
+                {
+                    "level": incident.escalation_level,
+                    "repeat": incident.escalation_repeat,
+                    "users": users,
+                    "unreachable": unreachable,
+                },
+            )
+        )
+    _timeline_many(entries, at, by)
+
+    # ignore_conflicts leaves no ids on the objects: read back the pages still pending.
+    wanted = {
+        (i.pk, i.escalation_round, i.escalation_level, i.escalation_repeat) for i in incidents
+    }
+    ids = [
+        pk
+        for pk, *key in Notification.objects.filter(
+            incident__in=incidents, status="pending"
+        ).values_list("pk", "incident_id", "round", "level", "repeat")
+        if tuple(key) in wanted
+    ]
     if ids:
         transaction.on_commit(lambda: _enqueue(ids))
 
 
-def _targets(step, at) -> list[int]:
-    users = list(step["users"])
-    schedules = selectors.schedule_list().filter(pk__in=step["schedules"])
-    for schedule in schedules:
-        user = oncall.oncall_at(selectors.schedule_spec(schedule, overrides_from=at), at)
-        if user is not None:
-            users.append(user)
-    return list(dict.fromkeys(users))
+def _on_call(schedule_ids, at) -> dict[int, int | None]:
+    if not schedule_ids:
+        return {}
+    return {
+        schedule.pk: oncall.oncall_at(selectors.schedule_spec(schedule, overrides_from=at), at)
+        for schedule in selectors.schedule_list().filter(pk__in=schedule_ids)
+    }
+
+
+def _timeline_many(entries, at, by):
+    actor = Actor.of(by)
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(
+            incident=incident,
+            kind=TimelineKind.ESCALATION,
+            message=message,
+            data=data,
+            actor_user=actor.user,
+            actor_name=actor.name,
+            created_at=at,
+        )
+        for incident, message, data in entries
+    )
 
 
 def _enqueue(ids):

@@ -36,6 +36,18 @@ def test_seed_demo_builds_a_realistic_organisation_once():
         "webhook",
     }
     assert output.count(" secret: vgi_") == Integration.objects.count()
+    from incidents.models import ContactMethod, EscalationPolicy, Notification, Schedule
+
+    sun = Schedule.objects.get(name="Payments follow-the-sun")
+    assert [layer.restrictions[0]["start"] for layer in sun.layers.order_by("id")] == [
+        "07:00",
+        "19:00",
+    ]
+    assert Schedule.objects.get(name="Platform primary").time_zone == "Europe/London"
+    assert EscalationPolicy.objects.count() == 3
+    assert Service.objects.filter(escalation_policy__isnull=True).count() == 0
+    assert ContactMethod.objects.filter(user__groups__name="Responder").exists()
+    assert not Notification.objects.exists()  # the history pages nobody
 
     # Ninety days of history, mostly closed, some still being worked.
     oldest = Incident.objects.order_by("triggered_at").first().triggered_at

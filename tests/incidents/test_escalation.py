@@ -350,3 +350,27 @@ def test_the_send_task_gives_up_after_its_retries(service, smtp_port, settings):
     notification.refresh_from_db()
     assert notification.status == "failed"
     assert incident.timeline.filter(message__startswith="Gave up paging ana").exists()
+
+
+def test_a_tick_costs_the_same_queries_for_1_and_20_due_incidents(
+    service, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel(T0, tick=False):
+        open_incident(service, title="one")
+    with (
+        time_machine.travel(T0 + timedelta(minutes=6), tick=False),
+        CaptureQueriesContext(connection) as one,
+    ):
+        assert escalations_advance_due() == 1
+
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        for n in range(20):
+            open_incident(service, title=f"many {n}")
+    with (
+        time_machine.travel(T0 + timedelta(hours=1, minutes=6), tick=False),
+        django_assert_num_queries(len(one.captured_queries)),
+    ):
+        assert escalations_advance_due() == 21  # the 20, and the first one's next level
