@@ -246,6 +246,7 @@ CELERY_TASK_QUEUES = {
 }
 CELERY_TASK_ROUTES = {
     "*.notification_*": {"queue": "notifications"},
+    "*.webhook_deliver": {"queue": "notifications"},
     "*.report_*": {"queue": "reports"},
 }
 CELERY_TIMEZONE = "UTC"

@@ -374,3 +374,72 @@ def test_a_tick_costs_the_same_queries_for_1_and_20_due_incidents(
         django_assert_num_queries(len(one.captured_queries)),
     ):
         assert escalations_advance_due() == 21  # the 20, and the first one's next level
+
+
+def test_contact_methods_and_webhooks_through_the_api(people, webhook_receiver):
+    mine = APIClient()
+    mine.force_authenticate(people[0])
+
+    created = mine.post(
+        "/api/contact-methods", {"kind": "webhook", "address": webhook_receiver.url}
+    )
+    bad = mine.post("/api/contact-methods", {"kind": "email", "address": "not-an-address"})
+    listed = mine.get("/api/contact-methods").json()
+
+    assert created.status_code == 201
+    assert created.json()["secret"]
+    assert bad.status_code == 400
+    assert {m["kind"] for m in listed["results"]} == {"email", "webhook"}  # only ana's own
+
+    manager = APIClient()
+    manager.force_authenticate(UserFactory(roles=["Manager"]))
+    hook = manager.post(
+        "/api/webhooks",
+        {"name": "status page", "url": webhook_receiver.url, "events": ["resolved"]},
+        format="json",
+    )
+    assert hook.status_code == 201, hook.json()
+    assert (
+        manager.post(
+            "/api/webhooks",
+            {"name": "x", "url": webhook_receiver.url, "events": ["exploded"]},
+            format="json",
+        ).status_code
+        == 400
+    )
+    incident = open_incident()
+    services.incident_resolve(incident=incident, by=people[0])
+    log = manager.get(f"/api/webhooks/{hook.json()['id']}/deliveries").json()
+    assert [d["event"] for d in log["results"]] == ["resolved"]
+    assert mine.post("/api/webhooks", {"name": "y", "url": webhook_receiver.url}).status_code == 403
+
+
+def test_policies_through_the_api(people, schedule):
+    manager = APIClient()
+    manager.force_authenticate(UserFactory(roles=["Manager"]))
+
+    created = manager.post(
+        "/api/escalation-policies",
+        {
+            "name": "web",
+            "team": schedule.team_id,
+            "repeat": 2,
+            "steps": [
+                {"delay": "00:05:00", "schedules": [schedule.pk]},
+                {"delay": "00:15:00", "users": [people[0].pk]},
+            ],
+        },
+        format="json",
+    )
+    empty_step = manager.post(
+        "/api/escalation-policies",
+        {"name": "bad", "team": schedule.team_id, "steps": [{"delay": "00:05:00"}]},
+        format="json",
+    )
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["steps"] == [
+        {"delay": "00:05:00", "users": [], "schedules": [schedule.pk]},
+        {"delay": "00:15:00", "users": [people[0].pk], "schedules": []},
+    ]
+    assert empty_step.status_code == 400
