@@ -114,27 +114,6 @@ class ServiceAdmin(admin.ModelAdmin):
         return service._open
 
 
-class TimelineInline(admin.TabularInline):
-    """The audit log, read-only: entries are written by the services, never by hand."""
-
-    model = TimelineEntry
-    fields = ("created_at", "kind", "actor_name", "message")
-    readonly_fields = fields
-    ordering = ("created_at", "id")
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -147,6 +126,16 @@ class _ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class TimelineInline(_ReadOnlyInline):
+    """The audit log, read-only: entries are written by the services, never by hand."""
+
+    model = TimelineEntry
+    fields = ("created_at", "kind", "actor_name", "message")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    show_change_link = False
 
 
 class IncidentAlertInline(_ReadOnlyInline):
