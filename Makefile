@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export DEBUG ?= true
+export SITE_URL ?= http://localhost:$(PORT)
 METRICS_DIR := $(CURDIR)/var/prometheus
 
 .PHONY: run test lint format install install-dev bootstrap clean

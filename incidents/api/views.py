@@ -326,16 +326,14 @@ class ContactMethodViewSet(viewsets.ModelViewSet):
         return ContactMethod.objects.filter(user=self.request.user)
 
     def perform_create(self, serializer):
-        from incidents.models import ContactMethod
-
-        serializer.instance = ContactMethod.objects.create(
+        serializer.instance = escalation_services.contact_method_create(
             user=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer):
-        for name, value in serializer.validated_data.items():
-            setattr(serializer.instance, name, value)
-        serializer.instance.save()
+        escalation_services.contact_method_update(
+            method=serializer.instance, **serializer.validated_data
+        )
 
 
 class OutgoingWebhookViewSet(viewsets.ModelViewSet):

@@ -294,3 +294,16 @@ def policy_save(
             step.users.set(spec.get("users", []))
             step.schedules.set(spec.get("schedules", []))
     return policy
+
+
+@transaction.atomic
+def contact_method_create(*, user, kind: str, address: str, enabled: bool = True) -> ContactMethod:
+    return ContactMethod.objects.create(user=user, kind=kind, address=address, enabled=enabled)
+
+
+@transaction.atomic
+def contact_method_update(*, method: ContactMethod, **fields) -> ContactMethod:
+    for name, value in fields.items():
+        setattr(method, name, value)
+    method.save(update_fields=list(fields) or None)
+    return method

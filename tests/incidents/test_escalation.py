@@ -443,3 +443,21 @@ def test_policies_through_the_api(people, schedule):
         {"delay": "00:15:00", "users": [people[0].pk], "schedules": []},
     ]
     assert empty_step.status_code == 400
+
+
+def test_the_send_task_retries_while_smtp_is_down_then_gives_up(service, smtp_port, settings):
+    # Run eagerly, Celery performs each retry at once (no countdown): every attempt fails.
+    from incidents.tasks import MAX_SEND_RETRIES
+    from incidents.tasks import notification_send as task
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", smtp_port, 2
+    incident = open_incident(service)
+    notification = Notification.objects.get(incident=incident)
+
+    task.apply(args=[notification.pk])
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("failed", MAX_SEND_RETRIES + 1)
+    failures = incident.timeline.filter(kind="notification", data__ok=False)
+    assert failures.count() == MAX_SEND_RETRIES + 2  # each attempt, then giving up
