@@ -543,6 +543,7 @@ class ScheduleLayerAdmin(admin.ModelAdmin):
 @admin.register(Schedule)
 class ScheduleAdmin(admin.ModelAdmin):
     list_display = ("name", "team", "time_zone", "on_call_now")
+    list_select_related = ("team",)
     list_filter = ("team", "time_zone")
     search_fields = ("name", "team__name")
     inlines = (LayerInline, OverrideInline)
@@ -615,6 +616,7 @@ class EscalationStepInline(admin.StackedInline):
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(admin.ModelAdmin):
     list_display = ("name", "team", "repeat", "step_count")
+    list_select_related = ("team",)
     list_filter = ("team",)
     search_fields = ("name",)
     inlines = (EscalationStepInline,)
@@ -640,6 +642,7 @@ ServiceAdmin.autocomplete_fields = ("escalation_policy",)
 @admin.register(ContactMethod)
 class ContactMethodAdmin(admin.ModelAdmin):
     list_display = ("user", "kind", "address", "enabled")
+    list_select_related = ("user",)
     list_filter = ("kind", "enabled")
     search_fields = ("user__username", "address")
     autocomplete_fields = ("user",)
@@ -699,6 +702,7 @@ class DeliveryInline(IncidentAlertInline):
 @admin.register(OutgoingWebhook)
 class OutgoingWebhookAdmin(admin.ModelAdmin):
     list_display = ("name", "url", "service", "enabled")
+    list_select_related = ("service",)
     list_filter = ("enabled",)
     readonly_fields = ("secret",)
     inlines = (DeliveryInline,)

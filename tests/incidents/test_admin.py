@@ -212,3 +212,68 @@ def test_responders_cannot_delete_incidents_in_the_admin(responder):
     incident = open_incident()
 
     assert responder.get(f"/admin/incidents/incident/{incident.pk}/delete/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "schedule",
+        "escalationpolicy",
+        "contactmethod",
+        "outgoingwebhook",
+        "integration",
+        "notification",
+        "alert",
+        "team",
+        "service",
+    ],
+)
+def test_admin_lists_cost_the_same_queries_for_1_and_many_rows(path, django_assert_num_queries):
+    """Every configuration list page stays flat as it grows (no query per row)."""
+    from datetime import timedelta
+
+    from incidents.models import ContactMethod, OutgoingWebhook
+    from incidents.services import schedule_create
+    from incidents.services.escalation import policy_save
+    from tests.factories import TeamFactory, make_integration
+
+    admin = staff_client(superuser=True)
+
+    def add_rows(n):
+        for _ in range(n):
+            user, team = UserFactory(), TeamFactory()
+            schedule = schedule_create(
+                name="s",
+                team=team,
+                layers=[
+                    {
+                        "name": "l",
+                        "rotation_length": timedelta(days=1),
+                        "members": [user],
+                        "handoff_date": "2026-01-01",
+                        "handoff_time": "09:00",
+                    }
+                ],
+            )
+            policy_save(
+                name="p",
+                team=team,
+                steps=[{"delay": timedelta(minutes=5), "schedules": [schedule]}],
+            )
+            ContactMethod.objects.create(user=user, kind="email", address="a@example.com")
+            OutgoingWebhook.objects.create(
+                name="w", url="https://example.com/hook", service=ServiceFactory()
+            )
+            make_integration("webhook")
+
+    add_rows(1)
+    url = f"/admin/incidents/{path}/"
+    admin.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        assert admin.get(url).status_code == 200
+    add_rows(5)
+    with django_assert_num_queries(len(one.captured_queries)):
+        admin.get(url)
