@@ -66,9 +66,11 @@ def gunicorn(tmp_path, settings):
         except OSError:
             return False
 
-    wait_until(answering, timeout=30, message="gunicorn to answer")
-    yield base
-    process.stop()
+    try:
+        wait_until(answering, timeout=30, message="gunicorn to answer")
+        yield base
+    finally:
+        process.stop()
 
 
 def test_admin_is_styled_under_gunicorn(gunicorn):

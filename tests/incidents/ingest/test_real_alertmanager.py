@@ -78,9 +78,11 @@ def alertmanager(tmp_path, live_server):
         except OSError:
             return False
 
-    wait_until(ready, timeout=30, message="alertmanager to start")
-    yield base, integration, process
-    process.stop()
+    try:
+        wait_until(ready, timeout=30, message="alertmanager to start")
+        yield base, integration, process
+    finally:
+        process.stop()
 
 
 def post_alerts(base, alerts):
