@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from core.api.permissions import RoleModelPermissions
 from incidents import calendars, oncall, selectors, services
 from incidents.api import serializers as s
-from incidents.models import CalendarFeed, Schedule, ScheduleOverride
+from incidents.models import CalendarFeed, ScheduleOverride
 
 User = get_user_model()
 
@@ -194,6 +194,3 @@ class CalendarFeedView(APIView):
         if feed is None or not feed.user.is_active:
             raise Http404
         return _ics(user_calendar(feed.user), feed.user.get_username())
-
-
-__all__ = ["CalendarFeedView", "MyCalendarView", "Schedule", "ScheduleViewSet"]

@@ -20,7 +20,6 @@ from incidents.models import (
     EscalationPolicy,
     Incident,
     Notification,
-    Schedule,
     ServiceEscalationRule,
     Status,
     TimelineEntry,
@@ -71,13 +70,6 @@ def escalation_start(*, incident: Incident, at: datetime) -> None:
     incident.escalation_level = 0
     incident.escalation_repeat = 0
     _page([incident], at, None, fields=_ESCALATION_FIELDS)
-
-
-def escalation_stop(*, incident: Incident) -> None:
-    """Acknowledged or resolved: nothing more is due (called holding the row lock)."""
-    if incident.escalation_next_at is not None:
-        incident.escalation_next_at = None
-        incident.save(update_fields=["escalation_next_at"])
 
 
 @transaction.atomic
@@ -260,15 +252,6 @@ def _enqueue(ids):
 
     for notification_id in ids:
         notification_send.delay(notification_id)
-
-
-__all__ = [
-    "Schedule",
-    "escalation_advance",
-    "escalation_start",
-    "escalation_stop",
-    "escalations_advance_due",
-]
 
 
 @transaction.atomic

@@ -142,37 +142,39 @@ def _move(incident, *, target, by, at, kind, message, changes=None, data=None) -
     return incident
 
 
-@transaction.atomic
-def incident_acknowledge(*, incident: Incident, by, at: datetime | None = None) -> Incident:
+def _step(incident, target, by, at, message, *, changes=None, data=None) -> Incident:
+    """A forward move (acknowledge, mitigate, resolve, close): lock, check, stamp
+    ``<status>_at``/``<status>_by``, record. A no-op when the incident is already there.
+    ``message`` turns the actor's name into the timeline message."""
     incident = _locked(incident)
-    if not needs_transition(incident.status, Status.ACKNOWLEDGED):
+    if not needs_transition(incident.status, target):
         return incident
     actor, at = Actor.of(by), at or timezone.now()
     return _move(
         incident,
-        target=Status.ACKNOWLEDGED,
+        target=target,
         by=actor,
         at=at,
-        kind=TimelineKind.ACKNOWLEDGED,
-        message=f"Acknowledged by {actor.name}",
-        changes={"acknowledged_at": at, "acknowledged_by": actor.user},
+        kind=target,  # the timeline kinds of these moves are named after the statuses
+        message=message(actor.name),
+        changes={f"{target}_at": at, f"{target}_by": actor.user, **(changes or {})},
+        data=data,
     )
 
 
 @transaction.atomic
+def incident_acknowledge(*, incident: Incident, by, at: datetime | None = None) -> Incident:
+    return _step(incident, Status.ACKNOWLEDGED, by, at, lambda actor: f"Acknowledged by {actor}")
+
+
+@transaction.atomic
 def incident_mitigate(*, incident: Incident, by, at: datetime | None = None) -> Incident:
-    incident = _locked(incident)
-    if not needs_transition(incident.status, Status.MITIGATED):
-        return incident
-    actor, at = Actor.of(by), at or timezone.now()
-    return _move(
+    return _step(
         incident,
-        target=Status.MITIGATED,
-        by=actor,
-        at=at,
-        kind=TimelineKind.MITIGATED,
-        message=f"Mitigated by {actor.name}: impact has stopped",
-        changes={"mitigated_at": at, "mitigated_by": actor.user},
+        Status.MITIGATED,
+        by,
+        at,
+        lambda actor: f"Mitigated by {actor}: impact has stopped",
     )
 
 
@@ -180,37 +182,20 @@ def incident_mitigate(*, incident: Incident, by, at: datetime | None = None) -> 
 def incident_resolve(
     *, incident: Incident, by, note: str = "", at: datetime | None = None
 ) -> Incident:
-    incident = _locked(incident)
-    if not needs_transition(incident.status, Status.RESOLVED):
-        return incident
-    actor, at = Actor.of(by), at or timezone.now()
-    return _move(
+    return _step(
         incident,
-        target=Status.RESOLVED,
-        by=actor,
-        at=at,
-        kind=TimelineKind.RESOLVED,
-        message=f"Resolved by {actor.name}" + (f": {note}" if note else ""),
-        changes={"resolved_at": at, "resolved_by": actor.user, "resolution_note": note},
+        Status.RESOLVED,
+        by,
+        at,
+        lambda actor: f"Resolved by {actor}" + (f": {note}" if note else ""),
+        changes={"resolution_note": note},
         data={"note": note} if note else None,
     )
 
 
 @transaction.atomic
 def incident_close(*, incident: Incident, by, at: datetime | None = None) -> Incident:
-    incident = _locked(incident)
-    if not needs_transition(incident.status, Status.CLOSED):
-        return incident
-    actor, at = Actor.of(by), at or timezone.now()
-    return _move(
-        incident,
-        target=Status.CLOSED,
-        by=actor,
-        at=at,
-        kind=TimelineKind.CLOSED,
-        message=f"Closed by {actor.name}",
-        changes={"closed_at": at, "closed_by": actor.user},
-    )
+    return _step(incident, Status.CLOSED, by, at, lambda actor: f"Closed by {actor}")
 
 
 @transaction.atomic
