@@ -24,7 +24,7 @@ INCIDENTS = 10_000
 
 
 def schedule_year():
-    from incidents.oncall import Layer, Override, Restriction, ScheduleSpec, final_shifts, oncall_at
+    from oncall.rotation import Layer, Override, Restriction, ScheduleSpec, final_shifts, oncall_at
 
     weekdays = (Restriction(days=(0, 1, 2, 3, 4), start=clock(9), end=clock(17)),)
     nights = (Restriction(days=tuple(range(7)), start=clock(22), end=clock(6)),)
@@ -71,9 +71,10 @@ def escalation_tick():
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from incidents.models import ContactMethod, Incident
+    from incidents.models import Incident
     from incidents.services import escalation
     from incidents.services.escalation import escalations_advance_due, policy_save
+    from oncall.models import ContactMethod
     from tests.factories import ServiceFactory, TeamFactory, UserFactory, open_incident
 
     users = [UserFactory(username=f"bench{i}") for i in range(3)]

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_prometheus",
     "core",
+    "catalog",
+    "oncall",
+    "webhooks",
     "incidents",
     "observability",
     "analytics",
@@ -196,7 +199,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/",
     "ENUM_NAME_OVERRIDES": {
-        "IncidentStatusEnum": "incidents.models.incidents.Status",
+        "IncidentStatusEnum": "incidents.models.incidents.IncidentStatus",
+        "DeliveryStatusEnum": "core.models.DeliveryStatus",
         "AlertStatusEnum": "incidents.models.integrations.AlertStatus",
         "IntegrationKindEnum": "incidents.models.integrations.IntegrationKind",
         "TimelineKindEnum": "incidents.models.timeline.TimelineKind",
@@ -245,7 +249,7 @@ CELERY_TASK_QUEUES = {
     "reports": {"routing_key": "reports"},
 }
 CELERY_TASK_ROUTES = {
-    "*.notification_*": {"queue": "notifications"},
+    "*.notification_send": {"queue": "notifications"},
     "*.webhook_deliver": {"queue": "notifications"},
     "*.report_*": {"queue": "reports"},
 }

@@ -4,20 +4,23 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
-from core.api import urls as core_api
 from core.api.routers import OptionalSlashRouter
-from incidents.api import urls as incidents_api
+from core.discovery import project_app_modules
 
-# One router for the whole API, so /api/ lists every collection in the browsable API.
+# Each app's ``api/urls.py`` offers ``routes`` (prefix, viewset, basename) for the one
+# router, so /api/ lists every collection in the browsable API, ``urlpatterns`` under
+# /api/ and ``root_urlpatterns`` outside it.
+app_urls = project_app_modules("api.urls")
+
 api_router = OptionalSlashRouter()
-for prefix, viewset, basename in [*core_api.routes, *incidents_api.routes]:
-    api_router.register(prefix, viewset, basename=basename)
+for module in app_urls:
+    for prefix, viewset, basename in getattr(module, "routes", ()):
+        api_router.register(prefix, viewset, basename=basename)
 
 api_patterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    *core_api.urlpatterns,
-    *incidents_api.urlpatterns,
+    *(pattern for module in app_urls for pattern in getattr(module, "urlpatterns", ())),
     *api_router.urls,
 ]
 
@@ -28,7 +31,7 @@ urlpatterns = [
     path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
-    *incidents_api.root_urlpatterns,
+    *(pattern for module in app_urls for pattern in getattr(module, "root_urlpatterns", ())),
     path("api-auth/", include("rest_framework.urls")),
 ]
 

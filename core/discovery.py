@@ -14,9 +14,15 @@ def project_app_modules(submodule: str) -> list[ModuleType]:
     base = Path(settings.BASE_DIR).resolve()
     modules = []
     for config in apps.get_app_configs():
-        if not Path(config.path).resolve().is_relative_to(base):
+        # A project app is a package right under the project's folder (the virtualenv
+        # may live there too, but its packages are deeper).
+        if Path(config.path).resolve().parent != base:
             continue
         name = f"{config.name}.{submodule}"
-        if find_spec(name) is not None:
+        try:
+            found = find_spec(name) is not None
+        except ModuleNotFoundError:  # a parent package (e.g. ``app.api``) is missing
+            found = False
+        if found:
             modules.append(import_module(name))
     return modules

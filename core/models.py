@@ -62,3 +62,31 @@ class Sequence(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.last_value}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboxRow(models.Model):
+    """What every outbox table has: its state, attempts and lease."""
+
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # A worker sending the row holds it until then; past it, the row may be claimed again.
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a failed row's retry is due; the sweep leaves it alone until then.
+    retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="%(app_label)s_%(class)s_todo")
+        ]

@@ -75,4 +75,12 @@ PERIODIC_TASKS = [
         expire_seconds=30,
         description="Records that beat is running; /readyz fails when it goes stale.",
     ),
+    PeriodicTaskSpec(
+        name="sweep the outbox",
+        task="core.tasks.outbox_sweep",
+        every_seconds=60,
+        expire_seconds=60,
+        description="Re-sends pages and webhook deliveries whose task was lost (a broker "
+        "outage, a crash).",
+    ),
 ]

@@ -2,14 +2,52 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError, RestrictedError
 from django.utils import timezone
 
+from core.errors import Conflict
 from core.models import ApiToken, Heartbeat, Sequence
 from core.tokens import token_digest, token_generate, token_prefix
 
 # A token used in many requests a minute is written back at most once a minute.
 TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def model_update(*, instance, fields: dict, clean: bool = True) -> list[str]:
+    """Set the ``fields`` whose values differ, validate the row (``full_clean``), and save
+    only those; the names changed (empty: nothing was written)."""
+    changed = [name for name, value in fields.items() if getattr(instance, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(instance, name, fields[name])
+    if clean:
+        instance.full_clean()
+    names = {field.name for field in instance._meta.concrete_fields}
+    extra = ["updated_at"] if "updated_at" in names else []
+    instance.save(update_fields=[name for name in changed if name in names] + extra)
+    return changed
+
+
+def model_create(model, **fields):
+    """A new validated row of ``model`` (``full_clean`` before the insert)."""
+    instance = model(**fields)
+    instance.full_clean()
+    instance.save(force_insert=True)
+    return instance
+
+
+def model_delete(*, instance, refusal: str) -> None:
+    """Delete ``instance`` unless rows elsewhere still need it (``on_delete=PROTECT`` or
+    ``RESTRICT``): then refuse with 409, naming what still uses it."""
+    try:
+        instance.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        used_by = sorted({obj._meta.verbose_name_plural for obj in exc.args[1]})
+        raise Conflict(
+            f"{refusal} Still used by: {', '.join(map(str, used_by))}.",
+            fields={"used_by": [str(name) for name in used_by]},
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """How personal API tokens look and are hashed."""
 
 import hashlib
-import secrets
 
 from django.conf import settings
 
+from core.secrets import secret_generate
+
 
 def token_generate() -> str:
-    return settings.API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return settings.API_TOKEN_PREFIX + secret_generate()
 
 
 def token_digest(secret: str) -> str:

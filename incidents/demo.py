@@ -10,8 +10,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from catalog import services as catalog_services
+from catalog.models import Service, Team
 from incidents import services
-from incidents.models import Incident, Service, Severity, Source, Team
+from incidents.models import EscalationPolicy, Incident, IncidentSeverity, IncidentSource
+from oncall import services as oncall_services
+from oncall.models import ContactMethod, Schedule
 
 HISTORY_DAYS = 90
 
@@ -56,10 +60,10 @@ EXECUTIVES = [("ceo", "Clara", "Bishop"), ("cto", "Theo", "Marsh")]
 
 # severity: (share of incidents, median minutes to acknowledge, median minutes to resolve)
 SEVERITY_PROFILE = {
-    Severity.SEV1: (0.08, 3, 55),
-    Severity.SEV2: (0.22, 6, 120),
-    Severity.SEV3: (0.45, 14, 300),
-    Severity.SEV4: (0.25, 45, 900),
+    IncidentSeverity.SEV1: (0.08, 3, 55),
+    IncidentSeverity.SEV2: (0.22, 6, 120),
+    IncidentSeverity.SEV3: (0.45, 14, 300),
+    IncidentSeverity.SEV4: (0.25, 45, 900),
 }
 TITLES = [
     "Elevated 5xx rate",
@@ -129,7 +133,7 @@ def _teams(people, stdout):
     for slug, (name, description) in TEAMS.items():
         team = Team.objects.filter(slug=slug).first()
         if team is None:
-            team = services.team_create(
+            team = catalog_services.team_create(
                 name=name, slug=slug, description=description, members=people.get(slug, [])
             )
         teams[slug] = team
@@ -142,7 +146,7 @@ def _services(teams, stdout):
     for slug, (name, team, tier, _, description) in SERVICES.items():
         service = Service.objects.filter(slug=slug).first()
         if service is None:
-            service = services.service_create(
+            service = catalog_services.service_create(
                 name=name,
                 slug=slug,
                 team=teams[team],
@@ -181,16 +185,15 @@ def _on_call(people, teams, catalogue, stdout):
     method for everyone on call."""
     from datetime import date, time
 
-    from incidents.models import ContactMethod, EscalationPolicy, Schedule, ServiceEscalationRule
-    from incidents.services.escalation import policy_save
-
     for users in people.values():
         for user in users:
             if not ContactMethod.objects.filter(user=user).exists():
                 ContactMethod.objects.create(user=user, kind="email", address=user.email)
     monday = date(2026, 1, 5)
     platform, payments = people["platform"], people["payments"]
-    weekly = Schedule.objects.filter(name="Platform primary").first() or services.schedule_create(
+    weekly = Schedule.objects.filter(
+        name="Platform primary"
+    ).first() or oncall_services.schedule_create(
         name="Platform primary",
         team=teams["platform"],
         time_zone="Europe/London",
@@ -208,7 +211,7 @@ def _on_call(people, teams, catalogue, stdout):
     )
     sun = Schedule.objects.filter(
         name="Payments follow-the-sun"
-    ).first() or services.schedule_create(
+    ).first() or oncall_services.schedule_create(
         name="Payments follow-the-sun",
         team=teams["payments"],
         time_zone="UTC",
@@ -239,7 +242,7 @@ def _on_call(people, teams, catalogue, stdout):
         ("Platform", weekly, teams["platform"], platform[-1]),
         ("Payments", sun, teams["payments"], payments[-1]),
     ):
-        policies[name] = EscalationPolicy.objects.filter(name=name).first() or policy_save(
+        policies[name] = EscalationPolicy.objects.filter(name=name).first() or services.policy_save(
             name=name,
             team=team,
             repeat=1,
@@ -251,19 +254,21 @@ def _on_call(people, teams, catalogue, stdout):
     for slug, service in catalogue.items():
         team = SERVICES[slug][1]
         policy = policies["Payments" if team == "payments" else "Platform"]
-        if service.escalation_policy_id is None:
-            service.escalation_policy = policy
-            service.save(update_fields=["escalation_policy"])
+        if not service.escalation_rules.filter(severity="").exists():
+            services.escalation_rule_set(service=service, policy=policy)
     # Low-severity checkout incidents only go to the schedule, never to the manager.
-    quiet = EscalationPolicy.objects.filter(name="Payments (low severity)").first() or policy_save(
+    quiet = EscalationPolicy.objects.filter(
+        name="Payments (low severity)"
+    ).first() or services.policy_save(
         name="Payments (low severity)",
         team=teams["payments"],
         steps=[{"delay": timedelta(hours=1), "schedules": [sun]}],
     )
     for severity in ("SEV3", "SEV4"):
-        ServiceEscalationRule.objects.get_or_create(
-            service=catalogue["checkout"], severity=severity, defaults={"policy": quiet}
-        )
+        if not catalogue["checkout"].escalation_rules.filter(severity=severity).exists():
+            services.escalation_rule_set(
+                service=catalogue["checkout"], severity=severity, policy=quiet
+            )
     stdout.write("  on call: 2 schedules (weekly, follow-the-sun), 3 escalation policies")
 
 
@@ -290,8 +295,10 @@ def _one_incident(rng, service, responders, triggered_at, now):
         service=service,
         title=f"{service.name}: {rng.choice(TITLES)}",
         severity=severity,
-        source=rng.choices([Source.ALERT, Source.MANUAL, Source.SLO], weights=[7, 2, 1])[0],
-        commander=responder if severity in (Severity.SEV1, Severity.SEV2) else None,
+        source=rng.choices(
+            [IncidentSource.ALERT, IncidentSource.MANUAL, IncidentSource.SLO], weights=[7, 2, 1]
+        )[0],
+        commander=responder if severity in (IncidentSeverity.SEV1, IncidentSeverity.SEV2) else None,
         assignees=[responder],
         by=None,
         at=triggered_at,
@@ -301,7 +308,7 @@ def _one_incident(rng, service, responders, triggered_at, now):
         return
     services.incident_acknowledge(incident=incident, by=responder, at=acknowledged_at)
     resolved_at = acknowledged_at + _minutes(rng, resolve_median)
-    if severity in (Severity.SEV1, Severity.SEV2):
+    if severity in (IncidentSeverity.SEV1, IncidentSeverity.SEV2):
         mitigated_at = acknowledged_at + (resolved_at - acknowledged_at) * rng.uniform(0.2, 0.6)
         if mitigated_at > now:
             return

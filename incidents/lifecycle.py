@@ -6,23 +6,23 @@ resolved -> triggered (reopen)
 """
 
 from core.errors import Conflict
-from incidents.models.incidents import Status
+from incidents.models.incidents import IncidentStatus
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    Status.TRIGGERED: (Status.ACKNOWLEDGED, Status.RESOLVED),
-    Status.ACKNOWLEDGED: (Status.MITIGATED, Status.RESOLVED),
-    Status.MITIGATED: (Status.RESOLVED,),
-    Status.RESOLVED: (Status.CLOSED, Status.TRIGGERED),
-    Status.CLOSED: (),
+    IncidentStatus.TRIGGERED: (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED),
+    IncidentStatus.ACKNOWLEDGED: (IncidentStatus.MITIGATED, IncidentStatus.RESOLVED),
+    IncidentStatus.MITIGATED: (IncidentStatus.RESOLVED,),
+    IncidentStatus.RESOLVED: (IncidentStatus.CLOSED, IncidentStatus.TRIGGERED),
+    IncidentStatus.CLOSED: (),
 }
 
 # The verb of each move, as the API's actions name them.
 ACTIONS = {
-    Status.ACKNOWLEDGED: "acknowledge",
-    Status.MITIGATED: "mitigate",
-    Status.RESOLVED: "resolve",
-    Status.CLOSED: "close",
-    Status.TRIGGERED: "reopen",
+    IncidentStatus.ACKNOWLEDGED: "acknowledge",
+    IncidentStatus.MITIGATED: "mitigate",
+    IncidentStatus.RESOLVED: "resolve",
+    IncidentStatus.CLOSED: "close",
+    IncidentStatus.TRIGGERED: "reopen",
 }
 
 

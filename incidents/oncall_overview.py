@@ -3,18 +3,16 @@
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from incidents import oncall, selectors
-from incidents.models import EscalationPolicy
+from incidents import selectors
+from oncall import selectors as oncall_selectors
 
 
 def oncall_overview(now=None) -> dict:
     now = now or timezone.now()
-    schedules = list(selectors.schedule_list())
-    on_call = {
-        s.pk: oncall.oncall_at(selectors.schedule_spec(s, overrides_from=now), now)
-        for s in schedules
-    }
-    policies = list(EscalationPolicy.objects.prefetch_related("steps__users", "steps__schedules"))
+    schedules = list(oncall_selectors.schedule_list())
+    # One broken schedule answers nobody; the others are still shown.
+    on_call = {s.pk: oncall_selectors.oncall_user_id(s, now) for s in schedules}
+    policies = list(selectors.escalation_policy_list())
     user_ids = set(on_call.values()) | {
         u.pk for p in policies for step in p.steps.all() for u in step.users.all()
     }

@@ -1,10 +1,20 @@
-"""Reads of incidents, services and teams, shaped so that a list costs a constant
-number of queries however long it is."""
+"""Reads of incidents, alerts, integrations and escalation, shaped so that a list costs
+a constant number of queries however long it is."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from incidents.models import Alert, ChangeEvent, Incident, Integration, Service, Team, TimelineEntry
+from catalog import selectors as catalog_selectors
+from catalog.models import Service
+from incidents.models import (
+    Alert,
+    ChangeEvent,
+    EscalationPolicy,
+    Incident,
+    Integration,
+    ServiceEscalationRule,
+    TimelineEntry,
+)
 from incidents.models.incidents import OPEN_STATUSES
 
 User = get_user_model()
@@ -67,15 +77,22 @@ def incident_search(queryset: QuerySet[Incident], text: str) -> QuerySet[Inciden
 
 
 def service_list() -> QuerySet[Service]:
-    return Service.objects.select_related("team").annotate(
-        open_incidents=Count("incidents", filter=Q(incidents__status__in=OPEN_STATUSES))
+    """Catalogue services with their open incidents and default escalation policy."""
+    default_rule = ServiceEscalationRule.objects.filter(service=OuterRef("pk"), severity="")
+    return catalog_selectors.service_list().annotate(
+        open_incidents=Count("incidents", filter=Q(incidents__status__in=OPEN_STATUSES)),
+        default_policy_id=Subquery(default_rule.values("policy_id")[:1]),
     )
 
 
-def team_list() -> QuerySet[Team]:
-    return Team.objects.prefetch_related("members").annotate(
-        service_count=Count("services", distinct=True)
+def escalation_policy_list() -> QuerySet[EscalationPolicy]:
+    return EscalationPolicy.objects.select_related("team").prefetch_related(
+        "steps__users", "steps__schedules"
     )
+
+
+def escalation_rule_list() -> QuerySet[ServiceEscalationRule]:
+    return ServiceEscalationRule.objects.select_related("service", "policy")
 
 
 def integration_by_secret(secret: str, *, kind: str) -> Integration | None:
@@ -100,50 +117,3 @@ def alert_list() -> QuerySet[Alert]:
 
 def change_event_list() -> QuerySet[ChangeEvent]:
     return ChangeEvent.objects.select_related("service", "integration")
-
-
-def schedule_list() -> QuerySet:
-    from incidents.models import Schedule
-
-    return Schedule.objects.select_related("team").prefetch_related(
-        "layers__members__user", "overrides__user"
-    )
-
-
-def schedule_spec(schedule, *, overrides_from=None):
-    """The schedule as plain values for ``incidents.oncall`` (uses prefetched relations
-    when the schedule came from ``schedule_list``)."""
-    from datetime import datetime
-
-    from incidents import oncall
-
-    layers = tuple(
-        oncall.Layer(
-            id=layer.pk,
-            priority=layer.priority,
-            members=tuple(m.user_id for m in sorted(layer.members.all(), key=lambda m: m.position)),
-            rotation=layer.rotation_length,
-            first_handoff=datetime.combine(layer.handoff_date, layer.handoff_time),
-            restrictions=tuple(
-                oncall.Restriction(
-                    days=tuple(r.get("days", range(7))),
-                    start=_clock(r.get("start", "00:00")),
-                    end=_clock(r.get("end", "00:00")),
-                )
-                for r in layer.restrictions or ()
-            ),
-        )
-        for layer in schedule.layers.all()
-    )
-    overrides = tuple(
-        oncall.Override(id=o.pk, user=o.user_id, start=o.start, end=o.end)
-        for o in schedule.overrides.all()
-        if overrides_from is None or o.end > overrides_from
-    )
-    return oncall.ScheduleSpec(time_zone=schedule.time_zone, layers=layers, overrides=overrides)
-
-
-def _clock(value: str):
-    from datetime import time
-
-    return time.fromisoformat(value)

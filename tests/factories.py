@@ -22,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class TeamFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "incidents.Team"
+        model = "catalog.Team"
         django_get_or_create = ("slug",)
 
     name = factory.Sequence(lambda n: f"Team {n}")
@@ -31,7 +31,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
 
 class ServiceFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "incidents.Service"
+        model = "catalog.Service"
         django_get_or_create = ("slug",)
 
     name = factory.Sequence(lambda n: f"Service {n}")

@@ -8,8 +8,9 @@ Exceptions a view raises become that shape here; Django's own 404/500 pages unde
 
 import logging
 
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError
 from django.http import Http404
@@ -64,7 +65,15 @@ def exception_handler(exc, context):
         )
 
     # Django's own exceptions, as DRF's handler would convert them, so their codes are DRF's.
-    if isinstance(exc, Http404):
+    if isinstance(exc, DjangoValidationError):
+        # A model's rules (validators, clean()) refused the row a service was writing.
+        detail = dict(exc.message_dict) if hasattr(exc, "error_dict") else {}
+        if not hasattr(exc, "error_dict"):
+            detail["non_field_errors"] = exc.messages
+        elif NON_FIELD_ERRORS in detail:
+            detail["non_field_errors"] = detail.pop(NON_FIELD_ERRORS)
+        exc = ValidationError(detail)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

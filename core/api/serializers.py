@@ -56,3 +56,19 @@ class ApiTokenIssuedSerializer(ApiTokenSerializer):
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
         read_only_fields = fields
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    """A person as other resources show them."""
+
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "name"]
+        read_only_fields = fields
+
+
+def user_ref(user) -> dict:
+    """``UserRefSerializer``'s output, built directly for long lists."""
+    return {"id": user.pk, "username": user.get_username(), "name": user.get_full_name()}

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from incidents import selectors
-from incidents.models import Incident, Severity, Source, Status
+from incidents.models import Incident, IncidentSeverity, IncidentSource, IncidentStatus
 from incidents.models.incidents import OPEN_STATUSES
 
 
@@ -11,9 +11,9 @@ def _id_or_slug(prefix: str, value: str) -> Q:
 
 
 class IncidentFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
-    source = django_filters.MultipleChoiceFilter(choices=Source.choices)
+    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=IncidentSeverity.choices)
+    source = django_filters.MultipleChoiceFilter(choices=IncidentSource.choices)
     service = django_filters.CharFilter(method="filter_service", help_text="Id or slug.")
     team = django_filters.CharFilter(method="filter_team", help_text="Id or slug.")
     assignee = django_filters.CharFilter(

@@ -1,13 +1,11 @@
+from core.models import DeliveryStatus
 from incidents.models.escalation import (
-    ContactKind,
-    ContactMethod,
     EscalationPolicy,
     EscalationStep,
-    Notification,
-    NotificationStatus,
+    EscalationStepSchedule,
     ServiceEscalationRule,
 )
-from incidents.models.incidents import Incident, Severity, Source, Status
+from incidents.models.incidents import Incident, IncidentSeverity, IncidentSource, IncidentStatus
 from incidents.models.integrations import (
     Alert,
     AlertStatus,
@@ -15,45 +13,25 @@ from incidents.models.integrations import (
     Integration,
     IntegrationKind,
 )
-from incidents.models.schedules import (
-    CalendarFeed,
-    LayerMember,
-    Schedule,
-    ScheduleLayer,
-    ScheduleOverride,
-)
-from incidents.models.teams import Service, Team, Tier
+from incidents.models.notifications import Notification
 from incidents.models.timeline import TimelineEntry, TimelineKind
-from incidents.models.webhooks import WEBHOOK_EVENTS, OutgoingWebhook, WebhookDelivery
 
 __all__ = [
-    "WEBHOOK_EVENTS",
     "Alert",
     "AlertStatus",
-    "CalendarFeed",
     "ChangeEvent",
-    "ContactKind",
-    "ContactMethod",
+    "DeliveryStatus",
     "EscalationPolicy",
     "EscalationStep",
+    "EscalationStepSchedule",
     "Incident",
+    "IncidentSeverity",
+    "IncidentSource",
+    "IncidentStatus",
     "Integration",
     "IntegrationKind",
-    "LayerMember",
     "Notification",
-    "NotificationStatus",
-    "OutgoingWebhook",
-    "Schedule",
-    "ScheduleLayer",
-    "ScheduleOverride",
-    "Service",
     "ServiceEscalationRule",
-    "Severity",
-    "Source",
-    "Status",
-    "Team",
-    "Tier",
     "TimelineEntry",
     "TimelineKind",
-    "WebhookDelivery",
 ]

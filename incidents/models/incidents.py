@@ -2,11 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from catalog.models import Service
 from core.models import TimeStampedModel
-from incidents.models.teams import Service
 
 
-class Status(models.TextChoices):
+class IncidentStatus(models.TextChoices):
     TRIGGERED = "triggered", "Triggered"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     MITIGATED = "mitigated", "Mitigated"
@@ -14,10 +14,10 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-OPEN_STATUSES = (Status.TRIGGERED, Status.ACKNOWLEDGED, Status.MITIGATED)
+OPEN_STATUSES = (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.MITIGATED)
 
 
-class Severity(models.TextChoices):
+class IncidentSeverity(models.TextChoices):
     SEV1 = "SEV1", "SEV1 (critical)"
     SEV2 = "SEV2", "SEV2 (high)"
     SEV3 = "SEV3", "SEV3 (medium)"
@@ -25,14 +25,14 @@ class Severity(models.TextChoices):
 
 
 SEVERITY_NAMES = {
-    Severity.SEV1: "critical",
-    Severity.SEV2: "high",
-    Severity.SEV3: "medium",
-    Severity.SEV4: "low",
+    IncidentSeverity.SEV1: "critical",
+    IncidentSeverity.SEV2: "high",
+    IncidentSeverity.SEV3: "medium",
+    IncidentSeverity.SEV4: "low",
 }
 
 
-class Source(models.TextChoices):
+class IncidentSource(models.TextChoices):
     MANUAL = "manual", "Manual"
     ALERT = "alert", "Alert"
     SLO = "slo", "SLO burn rate"
@@ -65,9 +65,15 @@ class Incident(TimeStampedModel):
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incidents")
-    severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.TRIGGERED)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    severity = models.CharField(
+        max_length=4, choices=IncidentSeverity.choices, default=IncidentSeverity.SEV3
+    )
+    status = models.CharField(
+        max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.TRIGGERED
+    )
+    source = models.CharField(
+        max_length=10, choices=IncidentSource.choices, default=IncidentSource.MANUAL
+    )
     # Signals with the same key on the same service join the one open incident.
     dedup_key = models.CharField(max_length=255, blank=True, default="")
     commander = models.ForeignKey(
@@ -130,25 +136,25 @@ class Incident(TimeStampedModel):
                 name="one_open_incident_per_service_dedup_key",
             ),
             models.CheckConstraint(
-                condition=Q(severity__in=Severity.values), name="incident_severity_valid"
+                condition=Q(severity__in=IncidentSeverity.values), name="incident_severity_valid"
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(status=Status.TRIGGERED)
+                    Q(status=IncidentStatus.TRIGGERED)
                     & _null("acknowledged_at", "mitigated_at", "resolved_at", "closed_at")
                 )
                 | (
-                    Q(status=Status.ACKNOWLEDGED)
+                    Q(status=IncidentStatus.ACKNOWLEDGED)
                     & _set("acknowledged_at")
                     & _null("mitigated_at", "resolved_at", "closed_at")
                 )
                 | (
-                    Q(status=Status.MITIGATED)
+                    Q(status=IncidentStatus.MITIGATED)
                     & _set("acknowledged_at", "mitigated_at")
                     & _null("resolved_at", "closed_at")
                 )
-                | (Q(status=Status.RESOLVED) & _set("resolved_at") & _null("closed_at"))
-                | (Q(status=Status.CLOSED) & _set("resolved_at", "closed_at")),
+                | (Q(status=IncidentStatus.RESOLVED) & _set("resolved_at") & _null("closed_at"))
+                | (Q(status=IncidentStatus.CLOSED) & _set("resolved_at", "closed_at")),
                 name="incident_timestamps_match_status",
             ),
             models.CheckConstraint(

@@ -1,8 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from incidents.models.incidents import Incident
-from incidents.models.teams import Service
+from catalog.models import Service
+from incidents.models.incidents import Incident, IncidentSeverity
 
 
 class IntegrationKind(models.TextChoices):
@@ -36,6 +37,33 @@ def default_severity_mapping():
     }
 
 
+def validate_severity_mapping(value):
+    """``{"label": "severity", "values": {"critical": "SEV1", ...}, "default": "SEV3"}``."""
+    shape = (
+        'Expected {"label": "severity", "values": {"critical": "SEV1", ...}, "default": "SEV3"}.'
+    )
+    if not isinstance(value, dict):
+        raise ValidationError(shape)
+    errors = []
+    unknown = sorted(set(value) - {"label", "values", "default"})
+    if unknown:
+        errors.append(f"Unknown key(s): {', '.join(map(str, unknown))}.")
+    if not isinstance(value.get("label", "severity"), str) or not value.get("label", "severity"):
+        errors.append("label: the name of the label that carries the severity.")
+    values = value.get("values", {})
+    if not isinstance(values, dict):
+        errors.append("values: an object mapping label values to SEV1..SEV4.")
+        values = {}
+    bad = sorted(
+        {str(v) for v in [*values.values(), value.get("default", "SEV3")]}
+        - set(IncidentSeverity.values)
+    )
+    if bad:
+        errors.append(f"Not a severity: {', '.join(bad)} (use SEV1, SEV2, SEV3 or SEV4).")
+    if errors:
+        raise ValidationError([shape, *errors] if len(errors) > 1 else errors)
+
+
 class Integration(models.Model):
     """A monitoring tool that sends signals for one service.
 
@@ -61,6 +89,7 @@ class Integration(models.Model):
     enabled = models.BooleanField(default=True)
     severity_mapping = models.JSONField(
         default=default_severity_mapping,
+        validators=[validate_severity_mapping],
         help_text='Which label sets the severity and how: {"label": "severity", '
         '"values": {"critical": "SEV1", ...}, "default": "SEV3"}.',
     )
@@ -88,7 +117,9 @@ class AlertStatus(models.TextChoices):
 class Alert(models.Model):
     """One occurrence of an alert as a sender delivered it (a resolved notice is a row too)."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    # Alerts are the incidents' evidence: an integration that delivered some is disabled,
+    # not deleted.
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="alerts")
     incident = models.ForeignKey(
         Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
     )

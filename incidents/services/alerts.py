@@ -20,10 +20,10 @@ from incidents.ingest.types import RESOLVED, AlertGroup
 from incidents.models import (
     ChangeEvent,
     Incident,
+    IncidentSeverity,
+    IncidentSource,
+    IncidentStatus,
     Integration,
-    Severity,
-    Source,
-    Status,
 )
 from incidents.models.timeline import TimelineKind
 from incidents.services.incidents import (
@@ -58,8 +58,8 @@ def dedup_key_for(group_key: str) -> str:
 def severity_for(integration: Integration, value: str) -> str:
     mapping = integration.severity_mapping or {}
     values = {str(k).lower(): v for k, v in (mapping.get("values") or {}).items()}
-    severity = values.get((value or "").lower()) or mapping.get("default") or Severity.SEV3
-    return severity if severity in Severity.values else Severity.SEV3
+    severity = values.get((value or "").lower()) or mapping.get("default") or IncidentSeverity.SEV3
+    return severity if severity in IncidentSeverity.values else IncidentSeverity.SEV3
 
 
 @transaction.atomic
@@ -89,7 +89,7 @@ def _ingest_group(integration, group: AlertGroup, actor, now) -> GroupOutcome:
                 title=group.title or "Alert",
                 summary=group.description,
                 severity=worst,
-                source=Source.ALERT,
+                source=IncidentSource.ALERT,
                 dedup_key=dedup_key,
                 by=actor,
                 at=now,
@@ -188,7 +188,7 @@ def _follow_the_group(incident, integration, group, worst, actor, decision):
         return incident
     if group.acknowledge:
         # Only a triggered incident can be acknowledged; later ones are further along.
-        if incident.status == Status.TRIGGERED:
+        if incident.status == IncidentStatus.TRIGGERED:
             return incident_acknowledge(incident=incident, by=actor)
         return incident
     if decision == "joined" and worst < incident.severity:

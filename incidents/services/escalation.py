@@ -10,32 +10,40 @@ loses one. The unique constraint on notifications means a step never pages anyon
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from incidents import oncall, selectors
+from core.models import DeliveryStatus
+from core.outbox import outbox_enqueue, outbox_kind
+from core.services import model_create, model_delete, model_update
 from incidents.actors import Actor
 from incidents.models import (
-    ContactMethod,
     EscalationPolicy,
+    EscalationStep,
     Incident,
+    IncidentStatus,
     Notification,
     ServiceEscalationRule,
-    Status,
     TimelineEntry,
     TimelineKind,
 )
+from oncall import selectors as oncall_selectors
+from oncall.models import ContactMethod
 
 BATCH = 100
 
 
 def escalation_policy_for(service, severity) -> EscalationPolicy | None:
-    rule = (
-        ServiceEscalationRule.objects.select_related("policy")
-        .filter(service=service, severity=severity)
-        .first()
-    )
-    return rule.policy if rule else service.escalation_policy
+    """The service's rule for ``severity``, else its default rule (no severity)."""
+    rules = {
+        rule.severity: rule.policy
+        for rule in ServiceEscalationRule.objects.select_related("policy").filter(
+            Q(severity=severity) | Q(severity=""), service=service
+        )
+    }
+    return rules.get(severity) or rules.get("")
 
 
 def policy_snapshot(policy: EscalationPolicy) -> dict:
@@ -77,7 +85,7 @@ def escalation_advance(*, incident: Incident, at: datetime | None = None, by=Non
     """Page the next level now (or the first again, on a repeat). A no-op for an incident
     that is not triggered or has no escalation."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if incident.status != Status.TRIGGERED or not incident.escalation.get("steps"):
+    if incident.status != IncidentStatus.TRIGGERED or not incident.escalation.get("steps"):
         return incident
     _advance([incident], at or timezone.now(), by)
     return incident
@@ -91,7 +99,7 @@ def escalations_advance_due(*, now: datetime | None = None, limit: int = BATCH) 
     with transaction.atomic():
         due = list(
             Incident.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.TRIGGERED, escalation_next_at__lte=now)
+            .filter(status=IncidentStatus.TRIGGERED, escalation_next_at__lte=now)
             .order_by("escalation_next_at")[:limit]
         )
         _advance(due, now, None)
@@ -214,21 +222,17 @@ def _page(incidents, at, by, fields=_LEVEL_FIELDS):
     ids = [
         pk
         for pk, *key in Notification.objects.filter(
-            incident__in=incidents, status="pending"
+            incident__in=incidents, status=DeliveryStatus.PENDING
         ).values_list("pk", "incident_id", "round", "level", "repeat")
         if tuple(key) in wanted
     ]
-    if ids:
-        transaction.on_commit(lambda: _enqueue(ids))
+    outbox_enqueue(kind=outbox_kind(Notification), ids=ids)
 
 
 def _on_call(schedule_ids, at) -> dict[int, int | None]:
-    if not schedule_ids:
-        return {}
-    return {
-        schedule.pk: oncall.oncall_at(selectors.schedule_spec(schedule, overrides_from=at), at)
-        for schedule in selectors.schedule_list().filter(pk__in=schedule_ids)
-    }
+    # A schedule that cannot be evaluated answers nobody: its own step pages no one
+    # from it, and the rest of the batch escalates as usual.
+    return oncall_selectors.oncall_user_ids(schedule_ids, at)
 
 
 def _timeline_many(entries, at, by):
@@ -247,11 +251,17 @@ def _timeline_many(entries, at, by):
     )
 
 
-def _enqueue(ids):
-    from incidents.tasks import notification_send
-
-    for notification_id in ids:
-        notification_send.delay(notification_id)
+def _steps_valid(steps) -> list[dict]:
+    """The steps as plain dicts, refused (ValidationError) if one pages nobody."""
+    steps = [dict(step) for step in steps]
+    empty = [
+        f"step {n}: give users, schedules or both"
+        for n, step in enumerate(steps, start=1)
+        if not step.get("users") and not step.get("schedules")
+    ]
+    if empty:
+        raise ValidationError({"steps": empty})
+    return steps
 
 
 @transaction.atomic
@@ -260,33 +270,71 @@ def policy_save(
 ) -> EscalationPolicy:
     """Create or change a policy; ``steps`` (dicts: delay, users, schedules), when given,
     replaces every step. Running escalations keep the snapshot they started with."""
-    from incidents.models import EscalationStep
-
     if policy is None:
-        policy = EscalationPolicy.objects.create(**fields)
+        policy = model_create(EscalationPolicy, **fields)
     else:
-        for name, value in fields.items():
-            setattr(policy, name, value)
-        policy.save()
+        model_update(instance=policy, fields=fields)
     if steps is not None:
+        steps = _steps_valid(steps)
         policy.steps.all().delete()
         for position, spec in enumerate(steps):
-            step = EscalationStep.objects.create(
-                policy=policy, position=position, delay=spec["delay"]
-            )
-            step.users.set(spec.get("users", []))
-            step.schedules.set(spec.get("schedules", []))
+            step_create(policy=policy, position=position, **spec)
     return policy
 
 
 @transaction.atomic
-def contact_method_create(*, user, kind: str, address: str, enabled: bool = True) -> ContactMethod:
-    return ContactMethod.objects.create(user=user, kind=kind, address=address, enabled=enabled)
+def policy_delete(*, policy: EscalationPolicy) -> None:
+    """Refused while a service's rule names the policy. Incidents escalating under it
+    keep their snapshot, so they go on paging."""
+    model_delete(instance=policy, refusal=f"Policy {policy.name} cannot be deleted.")
 
 
 @transaction.atomic
-def contact_method_update(*, method: ContactMethod, **fields) -> ContactMethod:
-    for name, value in fields.items():
-        setattr(method, name, value)
-    method.save(update_fields=list(fields) or None)
-    return method
+def step_create(*, policy, position, delay, users=(), schedules=()) -> EscalationStep:
+    step = model_create(EscalationStep, policy=policy, position=position, delay=delay)
+    step.users.set(users)
+    step.schedules.set(schedules)
+    return step
+
+
+@transaction.atomic
+def step_update(*, step: EscalationStep, users=None, schedules=None, **fields) -> EscalationStep:
+    model_update(instance=step, fields=fields)
+    if users is not None:
+        step.users.set(users)
+    if schedules is not None:
+        step.schedules.set(schedules)
+    return step
+
+
+@transaction.atomic
+def step_delete(*, step: EscalationStep) -> None:
+    step.delete()
+
+
+@transaction.atomic
+def escalation_rule_set(*, service, policy, severity: str = "") -> ServiceEscalationRule | None:
+    """``policy`` pages for ``service``'s incidents of ``severity`` (empty: the default);
+    no policy removes the rule."""
+    rule = ServiceEscalationRule.objects.filter(service=service, severity=severity).first()
+    if policy is None:
+        if rule is not None:
+            rule.delete()
+        return None
+    if rule is None:
+        return model_create(
+            ServiceEscalationRule, service=service, severity=severity, policy=policy
+        )
+    model_update(instance=rule, fields={"policy": policy})
+    return rule
+
+
+@transaction.atomic
+def escalation_rule_update(*, rule: ServiceEscalationRule, **fields) -> ServiceEscalationRule:
+    model_update(instance=rule, fields=fields)
+    return rule
+
+
+@transaction.atomic
+def escalation_rule_delete(*, rule: ServiceEscalationRule) -> None:
+    rule.delete()

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.models import Service
 from core.errors import Conflict, InvalidInput
 from core.services import sequence_next
 from incidents import metrics
@@ -18,17 +19,16 @@ from incidents.actors import Actor
 from incidents.lifecycle import needs_transition
 from incidents.models import (
     Incident,
-    Service,
-    Severity,
-    Source,
-    Status,
+    IncidentSeverity,
+    IncidentSource,
+    IncidentStatus,
     TimelineEntry,
     TimelineKind,
 )
 from incidents.models.incidents import OPEN_STATUSES
 from incidents.services.escalation import escalation_start
+from incidents.services.events import incident_event_publish
 from incidents.services.timeline import timeline_record
-from incidents.services.webhooks import webhook_event
 
 INCIDENT_SEQUENCE = "incident"
 _UNCHANGED = object()
@@ -50,9 +50,9 @@ def incident_create(
     *,
     service: Service,
     title: str,
-    severity: str = Severity.SEV3,
+    severity: str = IncidentSeverity.SEV3,
     summary: str = "",
-    source: str = Source.MANUAL,
+    source: str = IncidentSource.MANUAL,
     dedup_key: str = "",
     commander=None,
     assignees: Iterable = (),
@@ -76,6 +76,7 @@ def incident_create(
         triggered_at=at,
         triggered_by=actor.user,
     )
+    _validate(incident, ("title", "summary", "severity", "source", "dedup_key"))
     try:
         with transaction.atomic():
             incident.save()
@@ -95,10 +96,18 @@ def incident_create(
         data={"severity": severity, "source": source, "dedup_key": dedup_key},
         at=at,
     )
-    _on_commit_count(None, Status.TRIGGERED)
+    _on_commit_count(None, IncidentStatus.TRIGGERED)
     escalation_start(incident=incident, at=at)
-    webhook_event(incident=incident, event="triggered")
+    incident_event_publish(incident=incident, event="triggered")
     return incident
+
+
+def _validate(incident: Incident, fields) -> None:
+    """The model's rules for ``fields`` (lengths, choices). Relations and the open-incident
+    constraint are the database's to check: no query on the ingestion path."""
+    incident.clean_fields(
+        exclude=[f.name for f in Incident._meta.concrete_fields if f.name not in fields]
+    )
 
 
 def _open_duplicate(service, dedup_key) -> Incident | None:
@@ -122,7 +131,7 @@ def _move(incident, *, target, by, at, kind, message, changes=None, data=None) -
     Leaving ``triggered`` stops the escalation; coming back to it starts a new one."""
     previous = incident.status
     incident.status = target
-    if target != Status.TRIGGERED:
+    if target != IncidentStatus.TRIGGERED:
         incident.escalation_next_at = None
     for field, value in (changes or {}).items():
         setattr(incident, field, value)
@@ -136,9 +145,9 @@ def _move(incident, *, target, by, at, kind, message, changes=None, data=None) -
         at=at,
     )
     _on_commit_count(previous, target)
-    if target == Status.TRIGGERED:
+    if target == IncidentStatus.TRIGGERED:
         escalation_start(incident=incident, at=at)
-    webhook_event(incident=incident, event=target, data={"from": previous})
+    incident_event_publish(incident=incident, event=target, data={"from": previous})
     return incident
 
 
@@ -164,14 +173,16 @@ def _step(incident, target, by, at, message, *, changes=None, data=None) -> Inci
 
 @transaction.atomic
 def incident_acknowledge(*, incident: Incident, by, at: datetime | None = None) -> Incident:
-    return _step(incident, Status.ACKNOWLEDGED, by, at, lambda actor: f"Acknowledged by {actor}")
+    return _step(
+        incident, IncidentStatus.ACKNOWLEDGED, by, at, lambda actor: f"Acknowledged by {actor}"
+    )
 
 
 @transaction.atomic
 def incident_mitigate(*, incident: Incident, by, at: datetime | None = None) -> Incident:
     return _step(
         incident,
-        Status.MITIGATED,
+        IncidentStatus.MITIGATED,
         by,
         at,
         lambda actor: f"Mitigated by {actor}: impact has stopped",
@@ -184,7 +195,7 @@ def incident_resolve(
 ) -> Incident:
     return _step(
         incident,
-        Status.RESOLVED,
+        IncidentStatus.RESOLVED,
         by,
         at,
         lambda actor: f"Resolved by {actor}" + (f": {note}" if note else ""),
@@ -195,7 +206,7 @@ def incident_resolve(
 
 @transaction.atomic
 def incident_close(*, incident: Incident, by, at: datetime | None = None) -> Incident:
-    return _step(incident, Status.CLOSED, by, at, lambda actor: f"Closed by {actor}")
+    return _step(incident, IncidentStatus.CLOSED, by, at, lambda actor: f"Closed by {actor}")
 
 
 @transaction.atomic
@@ -207,7 +218,7 @@ def incident_reopen(
     The one-open-incident rule applies: reopening while another incident with the same
     dedup key is open raises ``DuplicateOpenIncident``."""
     incident = _locked(incident)
-    if not needs_transition(incident.status, Status.TRIGGERED):
+    if not needs_transition(incident.status, IncidentStatus.TRIGGERED):
         return incident
     actor, at = Actor.of(by), at or timezone.now()
     cleared = {
@@ -219,7 +230,7 @@ def incident_reopen(
         with transaction.atomic():
             return _move(
                 incident,
-                target=Status.TRIGGERED,
+                target=IncidentStatus.TRIGGERED,
                 by=actor,
                 at=at,
                 kind=TimelineKind.REOPENED,
@@ -252,7 +263,7 @@ def incident_change_severity(
         data={"from": previous, "to": severity},
         at=at,
     )
-    webhook_event(incident=incident, event="severity_changed", data={"from": previous})
+    incident_event_publish(incident=incident, event="severity_changed", data={"from": previous})
     return incident
 
 
@@ -273,6 +284,7 @@ def incident_update(
     previous = {field: getattr(incident, field) for field in changes}
     for field, value in changes.items():
         setattr(incident, field, value)
+    _validate(incident, changes)
     incident.save(update_fields=[*changes, "updated_at"])
     timeline_record(
         incident=incident,

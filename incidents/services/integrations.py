@@ -1,13 +1,14 @@
 """Integrations: created and rotated here; their secrets are shown once."""
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from core.secrets import secret_generate
+from core.services import model_create, model_delete, model_update
 from incidents.models import Integration
 
 SECRET_PREFIX = "vgi_"
@@ -26,15 +27,15 @@ class IssuedIntegration:
 
 
 def _new_secret() -> tuple[str, dict]:
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = SECRET_PREFIX + secret_generate()
     return secret, {"secret_prefix": secret[:10], "secret_digest": secret_digest(secret)}
 
 
 @transaction.atomic
 def integration_create(*, service, kind: str, name: str, **options) -> IssuedIntegration:
     secret, stored = _new_secret()
-    integration = Integration.objects.create(
-        service=service, kind=kind, name=name, **stored, **options
+    integration = model_create(
+        Integration, service=service, kind=kind, name=name, **stored, **options
     )
     return IssuedIntegration(integration, secret)
 
@@ -50,12 +51,18 @@ def integration_rotate_secret(*, integration: Integration) -> IssuedIntegration:
 
 @transaction.atomic
 def integration_update(*, integration: Integration, **fields) -> Integration:
-    changed = [name for name, value in fields.items() if getattr(integration, name) != value]
-    for name in changed:
-        setattr(integration, name, fields[name])
-    if changed:
-        integration.save(update_fields=changed)
+    model_update(instance=integration, fields=fields)
     return integration
+
+
+@transaction.atomic
+def integration_delete(*, integration: Integration) -> None:
+    """Refused once it has delivered alerts (they are the incidents' evidence): disable
+    it instead."""
+    model_delete(
+        instance=integration,
+        refusal=f"Integration {integration.name} has delivered alerts; disable it instead.",
+    )
 
 
 def integration_mark_received(*, integration: Integration, now=None) -> None:

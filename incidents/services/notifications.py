@@ -1,28 +1,30 @@
-"""Sending the pages that escalation wrote: email and signed webhooks.
-
-A send runs holding the notification's row lock and checks its status first, so two
-workers (or a retry racing the sweeper) never deliver the same page twice. Every attempt,
-failed or not, is recorded on the incident's timeline.
+"""Sending the pages that escalation wrote: email and signed webhooks, through the
+outbox (``core.outbox``): a worker claims a page before sending it, so two workers (or a
+retry racing the sweeper) never deliver it twice, and no transaction is open while it
+talks to the mail server or the webhook. Every attempt, failed or not, is recorded on
+the incident's timeline.
 """
 
 import json
+from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.utils import timezone
 
-from incidents.models import ContactKind, Notification, NotificationStatus, TimelineKind
+from core.outbox import DeliveryFailed, outbox_deliver, outbox_give_up, outbox_kind, outbox_stale
+from incidents.models import Notification, TimelineKind
 from incidents.services.timeline import timeline_record
-from incidents.signed_post import PostFailed, signed_post
+from oncall.models import ContactKind
+from webhooks.signing import PostFailed, signed_post
 
 RESPOND_SALT = "vigil.respond"
 RESPOND_MAX_AGE = timedelta(hours=24)
 
 
-class SendFailed(Exception):
+class SendFailed(DeliveryFailed):
     """A delivery failed in a way worth retrying (server down, timeout, 5xx)."""
 
 
@@ -41,72 +43,45 @@ def respond_token_read(token: str) -> dict:
 
 
 def notification_send(*, notification_id: int) -> str:
-    """Deliver one pending page; ``sent``, or ``skipped`` when there is nothing to do.
-    Raises SendFailed after recording a failed attempt, so the caller can retry."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("incident__service", "contact_method", "user")
-            .filter(pk=notification_id, status=NotificationStatus.PENDING)
-            .first()
-        )
-        if notification is None:
-            return "skipped"  # sent already, failed for good, or another worker has it
-        method = notification.contact_method
-        notification.attempts += 1
-        try:
-            _deliver(notification)
-        except Exception as exc:  # any failure is recorded; the caller decides on retrying
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            notification.save(update_fields=["attempts", "last_error"])
-            _record(
-                notification,
-                f"Attempt {notification.attempts} to page "
-                f"{notification.user.get_username()} by {method.kind} failed: {exc}",
-                ok=False,
-            )
-            failure = exc
-        else:
-            notification.status = NotificationStatus.SENT
-            notification.sent_at = timezone.now()
-            notification.save(update_fields=["attempts", "status", "sent_at"])
-            _record(
-                notification,
-                f"Paged {notification.user.get_username()} by {method.kind} ({method.address})",
-                ok=True,
-            )
-            return "sent"
-    raise SendFailed(str(failure)) from failure
+    """Deliver one pending page now: ``sent``, or ``skipped`` when there is nothing to do
+    (sent already, failed for good, or another worker is sending it). Raises SendFailed
+    after recording a failed attempt."""
+    outcome = outbox_deliver(kind=outbox_kind(Notification), row_id=notification_id)
+    if outcome.result in ("retry", "failed"):
+        raise SendFailed(outcome.error)
+    return outcome.result
 
 
-@transaction.atomic
 def notification_give_up(*, notification_id: int) -> None:
-    """After the last retry: failed for good, and said so on the timeline."""
-    notification = (
-        Notification.objects.select_for_update()
-        .select_related("incident", "user", "contact_method")
-        .filter(pk=notification_id, status=NotificationStatus.PENDING)
-        .first()
-    )
-    if notification is None:
-        return
-    notification.status = NotificationStatus.FAILED
-    notification.save(update_fields=["status"])
+    """Failed for good, and said so on the timeline."""
+    outbox_give_up(kind=outbox_kind(Notification), row_id=notification_id)
+
+
+def notifications_pending_since(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    """Pages still pending after ``older_than`` whose send task was lost or is stuck."""
+    kind = replace(outbox_kind(Notification), stale_after=older_than)
+    return outbox_stale(kind=kind, limit=limit)
+
+
+def notification_attempted(notification, error: Exception | None) -> None:
+    """Every attempt, failed or not, on the incident's timeline (the outbox's hook)."""
+    method = notification.contact_method
+    username = notification.user.get_username()
+    if error is None:
+        message = f"Paged {username} by {method.kind} ({method.address})"
+    else:
+        message = (
+            f"Attempt {notification.attempts} to page {username} by {method.kind} failed: {error}"
+        )
+    _record(notification, message, ok=error is None)
+
+
+def notification_gave_up(notification) -> None:
     _record(
         notification,
         f"Gave up paging {notification.user.get_username()} by "
         f"{notification.contact_method.kind} after {notification.attempts} attempts",
         ok=False,
-    )
-
-
-def notifications_pending_since(*, older_than: timedelta, limit: int = 500) -> list[int]:
-    """Pages still pending after ``older_than``: their send task was lost or is stuck."""
-    cutoff = timezone.now() - older_than
-    return list(
-        Notification.objects.filter(status=NotificationStatus.PENDING, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
     )
 
 
@@ -124,7 +99,8 @@ def _record(notification, message, *, ok):
     )
 
 
-def _deliver(notification):
+def notification_deliver(notification) -> None:
+    """Send one page by its contact method (the outbox's ``deliver``); raises on failure."""
     if notification.contact_method.kind == ContactKind.EMAIL:
         _send_email(notification)
     else:
@@ -158,6 +134,8 @@ def _send_email(notification):
         body=text,
         to=[notification.contact_method.address],
         connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+        # The same on every attempt, so a mail system can drop a repeat after a crash.
+        headers={"Message-ID": f"<page-{notification.pk}@{_mail_domain()}>"},
     )
     message.send()
 
@@ -182,6 +160,15 @@ def _send_webhook(notification):
         }
     ).encode()
     try:
-        signed_post(notification.contact_method.address, body, notification.contact_method.secret)
+        signed_post(
+            notification.contact_method.address,
+            body,
+            notification.contact_method.secret,
+            headers={"X-Vigil-Delivery": f"page-{notification.pk}"},
+        )
     except PostFailed as error:
         raise SendFailed(str(error)) from error
+
+
+def _mail_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"

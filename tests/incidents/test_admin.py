@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from incidents import services
-from incidents.models import Incident, Severity, TimelineEntry
+from incidents.models import Incident, IncidentSeverity, TimelineEntry
 from tests.factories import ServiceFactory, UserFactory, open_incident
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,9 @@ def responder():
 
 def test_the_list_shows_incidents_with_coloured_severity_and_status(responder):
     alice = UserFactory(username="alice")
-    incident = open_incident(title="Checkout down", severity=Severity.SEV1, assignees=[alice])
+    incident = open_incident(
+        title="Checkout down", severity=IncidentSeverity.SEV1, assignees=[alice]
+    )
 
     html = responder.get("/admin/incidents/incident/").content.decode()
 
@@ -175,7 +177,7 @@ def test_adding_an_incident_in_the_admin_goes_through_the_service(responder):
 
 
 def test_editing_in_the_admin_writes_the_timeline(responder):
-    incident = open_incident(title="old", severity=Severity.SEV3)
+    incident = open_incident(title="old", severity=IncidentSeverity.SEV3)
 
     responder.post(
         f"/admin/incidents/incident/{incident.pk}/change/",
@@ -232,10 +234,11 @@ def test_admin_lists_cost_the_same_queries_for_1_and_many_rows(path, django_asse
     """Every configuration list page stays flat as it grows (no query per row)."""
     from datetime import timedelta
 
-    from incidents.models import ContactMethod, OutgoingWebhook
-    from incidents.services import schedule_create
     from incidents.services.escalation import policy_save
+    from oncall.models import ContactMethod
+    from oncall.services import schedule_create
     from tests.factories import TeamFactory, make_integration
+    from webhooks.models import OutgoingWebhook
 
     admin = staff_client(superuser=True)
 

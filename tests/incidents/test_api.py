@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from catalog.models import Service, Team
 from incidents import services
-from incidents.models import Incident, Service, Severity, Team, TimelineEntry
+from incidents.models import Incident, IncidentSeverity, TimelineEntry
 from tests.factories import ServiceFactory, TeamFactory, UserFactory, open_incident
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_filters(viewer, query, expected):
     checkout = ServiceFactory(slug="checkout", team=shop)
     search = ServiceFactory(slug="search", team=shop)
     db = ServiceFactory(slug="warehouse", team=TeamFactory(slug="data"))
-    open_incident(checkout, title="checkout-down", severity=Severity.SEV1)
+    open_incident(checkout, title="checkout-down", severity=IncidentSeverity.SEV1)
     slow = open_incident(search, title="search-slow", assignees=[alice])
     services.incident_acknowledge(incident=slow, by=alice)
     full = open_incident(db, title="db-full", assignees=[viewer.user])
@@ -128,8 +129,8 @@ def test_search_by_reference_and_date_range(viewer):
 
 
 def test_ordering(viewer):
-    sev3 = open_incident(severity=Severity.SEV3)
-    sev1 = open_incident(severity=Severity.SEV1)
+    sev3 = open_incident(severity=IncidentSeverity.SEV3)
+    sev1 = open_incident(severity=IncidentSeverity.SEV1)
 
     rows = viewer.get("/api/incidents?ordering=severity").json()["results"]
 
@@ -264,7 +265,7 @@ def test_repeating_an_action_is_200_and_changes_nothing(responder):
 
 
 def test_patch_changes_title_summary_and_severity(responder):
-    incident = open_incident(title="old", severity=Severity.SEV3)
+    incident = open_incident(title="old", severity=IncidentSeverity.SEV3)
 
     response = responder.patch(
         f"/api/incidents/{incident.pk}", {"title": "new", "summary": "s", "severity": "SEV2"}

@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
 from incidents import services
-from incidents.models import Incident, Status
+from incidents.models import Incident, IncidentStatus
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -91,10 +91,10 @@ def test_the_database_refuses_a_second_open_incident_written_directly():
 @pytest.mark.parametrize(
     ("status", "fields"),
     [
-        (Status.TRIGGERED, {"resolved_at": "triggered_at"}),
-        (Status.ACKNOWLEDGED, {}),
-        (Status.RESOLVED, {}),
-        (Status.CLOSED, {"resolved_at": "triggered_at"}),
+        (IncidentStatus.TRIGGERED, {"resolved_at": "triggered_at"}),
+        (IncidentStatus.ACKNOWLEDGED, {}),
+        (IncidentStatus.RESOLVED, {}),
+        (IncidentStatus.CLOSED, {"resolved_at": "triggered_at"}),
     ],
 )
 def test_the_database_refuses_timestamps_that_do_not_match_the_status(status, fields):

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from incidents.models import Incident, Service, Status, Team
+from catalog.models import Service, Team
+from incidents.models import Incident, IncidentStatus
 from incidents.response_times import incident_response_times
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,8 @@ def test_seed_demo_builds_a_realistic_organisation_once():
         "webhook",
     }
     assert output.count(" secret: vgi_") == Integration.objects.count()
-    from incidents.models import ContactMethod, EscalationPolicy, Notification, Schedule
+    from incidents.models import EscalationPolicy, Notification
+    from oncall.models import ContactMethod, Schedule
 
     sun = Schedule.objects.get(name="Payments follow-the-sun")
     assert [layer.restrictions[0]["start"] for layer in sun.layers.order_by("id")] == [
@@ -53,7 +55,7 @@ def test_seed_demo_builds_a_realistic_organisation_once():
     oldest = Incident.objects.order_by("triggered_at").first().triggered_at
     newest = Incident.objects.order_by("triggered_at").last().triggered_at
     assert (newest - oldest).days >= 80
-    assert Incident.objects.filter(status=Status.CLOSED).count() > incidents / 2
+    assert Incident.objects.filter(status=IncidentStatus.CLOSED).count() > incidents / 2
 
     # Acknowledged in minutes, resolved in hours, faster for worse severities.
     by_severity = {row["severity"]: row for row in incident_response_times(group_by="severity")}

@@ -11,9 +11,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from incidents import services
-from incidents.models import ContactMethod, Notification, ServiceEscalationRule
+from incidents.models import Notification, ServiceEscalationRule
 from incidents.services.escalation import escalations_advance_due, policy_save
 from incidents.services.notifications import SendFailed, notification_send, respond_token
+from oncall.models import ContactMethod
 from tests.factories import ServiceFactory, TeamFactory, UserFactory, open_incident
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -292,8 +293,8 @@ def test_respond_links_expire_and_cannot_be_forged(service, people):
 
 
 def test_incident_events_are_posted_signed_to_outgoing_webhooks(webhook_receiver, people):
-    from incidents.models import OutgoingWebhook, WebhookDelivery
-    from incidents.services.webhooks import webhook_deliver
+    from webhooks.models import OutgoingWebhook, WebhookDelivery
+    from webhooks.services import webhook_deliver
 
     hook = OutgoingWebhook.objects.create(
         name="status page", url=webhook_receiver.url, events=["triggered", "resolved"]
@@ -319,8 +320,8 @@ def test_incident_events_are_posted_signed_to_outgoing_webhooks(webhook_receiver
 
 
 def test_a_failed_webhook_delivery_is_logged_and_kept_for_a_retry(webhook_receiver):
-    from incidents.models import OutgoingWebhook, WebhookDelivery
-    from incidents.services.webhooks import DeliveryFailed, webhook_deliver
+    from webhooks.models import OutgoingWebhook, WebhookDelivery
+    from webhooks.services import DeliveryFailed, webhook_deliver
 
     OutgoingWebhook.objects.create(name="x", url=webhook_receiver.url)
     webhook_receiver.status = 500

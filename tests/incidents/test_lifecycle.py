@@ -8,25 +8,25 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.lifecycle import TRANSITIONS, InvalidTransition
-from incidents.models import Incident, Status, TimelineEntry
+from incidents.models import Incident, IncidentStatus, TimelineEntry
 from tests.factories import UserFactory, open_incident
 
 pytestmark = pytest.mark.django_db
 
 MOVE = {
-    Status.ACKNOWLEDGED: services.incident_acknowledge,
-    Status.MITIGATED: services.incident_mitigate,
-    Status.RESOLVED: services.incident_resolve,
-    Status.CLOSED: services.incident_close,
-    Status.TRIGGERED: services.incident_reopen,
+    IncidentStatus.ACKNOWLEDGED: services.incident_acknowledge,
+    IncidentStatus.MITIGATED: services.incident_mitigate,
+    IncidentStatus.RESOLVED: services.incident_resolve,
+    IncidentStatus.CLOSED: services.incident_close,
+    IncidentStatus.TRIGGERED: services.incident_reopen,
 }
 # How to bring a fresh incident to each status.
 PATH = {
-    Status.TRIGGERED: [],
-    Status.ACKNOWLEDGED: [Status.ACKNOWLEDGED],
-    Status.MITIGATED: [Status.ACKNOWLEDGED, Status.MITIGATED],
-    Status.RESOLVED: [Status.RESOLVED],
-    Status.CLOSED: [Status.RESOLVED, Status.CLOSED],
+    IncidentStatus.TRIGGERED: [],
+    IncidentStatus.ACKNOWLEDGED: [IncidentStatus.ACKNOWLEDGED],
+    IncidentStatus.MITIGATED: [IncidentStatus.ACKNOWLEDGED, IncidentStatus.MITIGATED],
+    IncidentStatus.RESOLVED: [IncidentStatus.RESOLVED],
+    IncidentStatus.CLOSED: [IncidentStatus.RESOLVED, IncidentStatus.CLOSED],
 }
 
 
@@ -52,7 +52,7 @@ def snapshot(incident):
 ALLOWED = [(current, target) for current, targets in TRANSITIONS.items() for target in targets]
 REFUSED = [
     (current, target)
-    for current in Status.values
+    for current in IncidentStatus.values
     for target in MOVE
     if target != current and target not in TRANSITIONS[current]
 ]
@@ -116,7 +116,7 @@ def test_a_refused_move_raises_names_the_allowed_moves_and_changes_nothing(
     assert snapshot(incident) == before
 
 
-@pytest.mark.parametrize("status", [s for s in Status.values if s in MOVE])
+@pytest.mark.parametrize("status", [s for s in IncidentStatus.values if s in MOVE])
 def test_repeating_a_move_to_the_current_status_is_a_no_op(status, responder):
     incident = incident_in(status, responder)
     before = snapshot(incident)
@@ -160,12 +160,12 @@ def test_timestamps_and_actors_follow_the_lifecycle(responder):
 
 
 def test_reopening_clears_the_last_round_and_keeps_it_on_the_timeline(responder):
-    incident = incident_in(Status.RESOLVED, responder)
+    incident = incident_in(IncidentStatus.RESOLVED, responder)
 
     services.incident_reopen(incident=incident, by=responder, reason="errors are back")
 
     incident.refresh_from_db()
-    assert incident.status == Status.TRIGGERED
+    assert incident.status == IncidentStatus.TRIGGERED
     assert incident.acknowledged_at is incident.resolved_at is incident.resolved_by is None
     assert incident.resolution_note == ""
     reopened = incident.timeline.last()

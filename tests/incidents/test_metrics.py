@@ -2,7 +2,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from incidents import services
-from incidents.models import Severity
+from incidents.models import IncidentSeverity
 from tests.factories import ServiceFactory, open_incident
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +20,12 @@ def scrape(client):
 
 def test_open_incidents_are_counted_by_service_and_severity_from_the_database(client):
     api, web = ServiceFactory(slug="api"), ServiceFactory(slug="web")
-    open_incident(api, severity=Severity.SEV1)
-    open_incident(api, severity=Severity.SEV1)
-    services.incident_acknowledge(incident=open_incident(web, severity=Severity.SEV3), by=None)
-    services.incident_resolve(incident=open_incident(web, severity=Severity.SEV2), by=None)
+    open_incident(api, severity=IncidentSeverity.SEV1)
+    open_incident(api, severity=IncidentSeverity.SEV1)
+    services.incident_acknowledge(
+        incident=open_incident(web, severity=IncidentSeverity.SEV3), by=None
+    )
+    services.incident_resolve(incident=open_incident(web, severity=IncidentSeverity.SEV2), by=None)
 
     samples = scrape(client)
 

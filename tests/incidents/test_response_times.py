@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from incidents import services
-from incidents.models import Severity
+from incidents.models import IncidentSeverity
 from incidents.response_times import incident_response_times
 from tests.factories import ServiceFactory, TeamFactory, open_incident
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
-def incident(service, *, day=0, ack=None, resolve=None, severity=Severity.SEV3):
+def incident(service, *, day=0, ack=None, resolve=None, severity=IncidentSeverity.SEV3):
     start = T0 + timedelta(days=day)
     created = open_incident(service, at=start, severity=severity)
     if ack is not None:
@@ -36,14 +36,14 @@ def history():
     api = ServiceFactory(slug="api", name="API", team=team_a)
     web = ServiceFactory(slug="web", name="Web", team=team_a)
     db = ServiceFactory(slug="db", name="DB", team=team_b)
-    incident(api, ack=1, resolve=10, severity=Severity.SEV1)
-    incident(api, ack=2, resolve=20, severity=Severity.SEV1, day=1)
-    incident(api, ack=3, resolve=30, severity=Severity.SEV2, day=2)
-    incident(api, ack=10, resolve=100, severity=Severity.SEV2, day=3)
+    incident(api, ack=1, resolve=10, severity=IncidentSeverity.SEV1)
+    incident(api, ack=2, resolve=20, severity=IncidentSeverity.SEV1, day=1)
+    incident(api, ack=3, resolve=30, severity=IncidentSeverity.SEV2, day=2)
+    incident(api, ack=10, resolve=100, severity=IncidentSeverity.SEV2, day=3)
     incident(web, ack=4, resolve=40, day=1)
     incident(web, day=2)
     incident(db, ack=5, day=3)
-    incident(db, ack=6, resolve=60, severity=Severity.SEV4, day=7)
+    incident(db, ack=6, resolve=60, severity=IncidentSeverity.SEV4, day=7)
 
 
 def minutes(row, key):

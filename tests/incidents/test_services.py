@@ -4,7 +4,7 @@ from prometheus_client import REGISTRY
 
 from core.errors import InvalidInput
 from incidents import services
-from incidents.models import Incident, Severity, Status, TimelineEntry
+from incidents.models import Incident, IncidentSeverity, IncidentStatus, TimelineEntry
 from tests.factories import ServiceFactory, UserFactory, open_incident
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def entries(incident):
 
 
 def test_create_numbers_incidents_in_order_and_records_who_opened_it(responder):
-    first = open_incident(by=responder, title="Checkout down", severity=Severity.SEV1)
+    first = open_incident(by=responder, title="Checkout down", severity=IncidentSeverity.SEV1)
     second = open_incident(by=responder)
 
     assert second.number == first.number + 1
@@ -80,17 +80,21 @@ def test_reopening_is_refused_while_another_incident_holds_the_dedup_key(respond
 
     assert duplicate.value.existing == second
     first.refresh_from_db()
-    assert first.status == Status.RESOLVED
+    assert first.status == IncidentStatus.RESOLVED
 
 
 def test_change_severity_records_the_change_and_repeating_it_does_nothing(responder):
-    incident = open_incident(by=responder, severity=Severity.SEV3)
+    incident = open_incident(by=responder, severity=IncidentSeverity.SEV3)
 
-    services.incident_change_severity(incident=incident, severity=Severity.SEV1, by=responder)
-    services.incident_change_severity(incident=incident, severity=Severity.SEV1, by=responder)
+    services.incident_change_severity(
+        incident=incident, severity=IncidentSeverity.SEV1, by=responder
+    )
+    services.incident_change_severity(
+        incident=incident, severity=IncidentSeverity.SEV1, by=responder
+    )
 
     incident.refresh_from_db()
-    assert incident.severity == Severity.SEV1
+    assert incident.severity == IncidentSeverity.SEV1
     assert entries(incident)[1:] == [
         ("severity_changed", f"Severity changed from SEV3 to SEV1 by {responder.username}")
     ]
@@ -185,4 +189,4 @@ def test_a_failing_service_call_leaves_no_timeline_entry(responder):
 
     assert TimelineEntry.objects.count() == count
     incident.refresh_from_db()
-    assert incident.status == Status.TRIGGERED
+    assert incident.status == IncidentStatus.TRIGGERED

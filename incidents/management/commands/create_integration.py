@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.models import Service
 from incidents import services
 from incidents.integration_config import integration_example_config
-from incidents.models import IntegrationKind, Service
+from incidents.models import IntegrationKind
 
 
 class Command(BaseCommand):

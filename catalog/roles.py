@@ -1,0 +1,4 @@
+from core.roles import AppRoles
+
+# Everyone reads the catalogue; Managers configure it.
+APP_ROLES = AppRoles()

@@ -1,0 +1,123 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.db.models import Count, Q
+
+from catalog.admin import ServiceAdmin as CatalogServiceAdmin
+from catalog.models import Service
+from core.admin_writes import ServiceWritesAdmin, ServiceWritesInline
+from incidents import services
+from incidents.models import EscalationPolicy, EscalationStep, ServiceEscalationRule
+from incidents.models.incidents import OPEN_STATUSES
+from incidents.services import escalation
+from oncall.models import Schedule
+
+
+class EscalationStepForm(forms.ModelForm):
+    # Not the model's ``schedules``: that relation has its own table (a schedule in use
+    # cannot be deleted), which the admin does not edit directly.
+    paged_schedules = forms.ModelMultipleChoiceField(
+        queryset=Schedule.objects.all(),
+        required=False,
+        label="schedules",
+        help_text="Whoever is on call in these when the step runs.",
+        widget=FilteredSelectMultiple("schedules", is_stacked=False),
+    )
+
+    class Meta:
+        model = EscalationStep
+        fields = ("position", "delay", "users")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["paged_schedules"].initial = list(self.instance.schedules.all())
+
+
+def _step_data(data: dict) -> dict:
+    data = dict(data)
+    if "paged_schedules" in data:
+        data["schedules"] = data.pop("paged_schedules")
+    return data
+
+
+class EscalationStepInline(ServiceWritesInline, admin.StackedInline):
+    model = EscalationStep
+    form = EscalationStepForm
+    extra = 0
+    fields = ("position", "delay", "users", "paged_schedules")
+    autocomplete_fields = ("users",)
+    ordering = ("position",)
+
+    def create(self, request, data, parent=None):
+        return escalation.step_create(policy=parent, **_step_data(data))
+
+    def update(self, request, instance, data):
+        return escalation.step_update(step=instance, **_step_data(data))
+
+    def delete(self, request, instance):
+        escalation.step_delete(step=instance)
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(ServiceWritesAdmin):
+    list_display = ("name", "team", "repeat", "step_count")
+    list_select_related = ("team",)
+    list_filter = ("team",)
+    search_fields = ("name",)
+    inlines = (EscalationStepInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_steps=Count("steps"))
+
+    @admin.display(description="steps", ordering="_steps")
+    def step_count(self, policy):
+        return policy._steps
+
+    def create(self, request, data, parent=None):
+        return services.policy_save(**data)
+
+    def update(self, request, instance, data):
+        return services.policy_save(policy=instance, **data)
+
+    def delete(self, request, instance):
+        services.policy_delete(policy=instance)
+
+
+class ServiceEscalationRuleInline(ServiceWritesInline, admin.TabularInline):
+    model = ServiceEscalationRule
+    extra = 0
+    verbose_name_plural = "escalation policies (no severity: the default)"
+    autocomplete_fields = ("policy",)
+
+    def create(self, request, data, parent=None):
+        return services.escalation_rule_set(service=parent, **data)
+
+    def update(self, request, instance, data):
+        return escalation.escalation_rule_update(rule=instance, **data)
+
+    def delete(self, request, instance):
+        services.escalation_rule_delete(rule=instance)
+
+
+admin.site.unregister(Service)
+
+
+@admin.register(Service)
+class ServiceAdmin(CatalogServiceAdmin):
+    """The catalogue's service page, with the policies that page for it and its open
+    incidents."""
+
+    list_display = (*CatalogServiceAdmin.list_display, "open_incident_count")
+    inlines = (ServiceEscalationRuleInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_open=Count("incidents", filter=Q(incidents__status__in=OPEN_STATUSES)))
+        )
+
+    @admin.display(description="open incidents", ordering="_open")
+    def open_incident_count(self, service):
+        return service._open

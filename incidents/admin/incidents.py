@@ -1,0 +1,275 @@
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from core.errors import DomainError
+from incidents import selectors, services
+from incidents.admin.common import SEVERITY_COLOURS, STATUS_COLOURS, ReadOnlyInline, badge
+from incidents.lifecycle import allowed_actions
+from incidents.models import Alert, Incident, TimelineEntry
+
+LIFECYCLE = {
+    "acknowledge": services.incident_acknowledge,
+    "mitigate": services.incident_mitigate,
+    "resolve": services.incident_resolve,
+    "close": services.incident_close,
+    "reopen": services.incident_reopen,
+}
+
+
+class TimelineInline(ReadOnlyInline):
+    """The audit log, read-only: entries are written by the services, never by hand."""
+
+    model = TimelineEntry
+    fields = ("created_at", "kind", "actor_name", "message")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    show_change_link = False
+
+
+class IncidentAlertInline(ReadOnlyInline):
+    model = Alert
+    verbose_name_plural = "alerts (latest first)"
+    fields = ("received_at", "status", "severity", "summary", "fingerprint", "runbook", "source")
+    readonly_fields = fields
+    ordering = ("-received_at", "-id")
+    max_num = 0
+    LATEST = 25
+
+    def get_queryset(self, request):
+        # The latest few only: a noisy group may have delivered thousands.
+        parent = request.resolver_match.kwargs.get("object_id")
+        ids = list(
+            self.model.objects.filter(**{self.fk_name_for_latest: parent})
+            .order_by("-received_at", "-id")
+            .values_list("id", flat=True)[: self.LATEST]
+        )
+        return super().get_queryset(request).filter(id__in=ids).select_related("incident")
+
+    fk_name_for_latest = "incident"
+
+    @admin.display(description="runbook")
+    def runbook(self, alert):
+        url = alert.annotations.get("runbook_url")
+        return format_html('<a href="{}">runbook</a>', url) if url else "—"
+
+    @admin.display(description="source")
+    def source(self, alert):
+        return format_html('<a href="{}">link</a>', alert.source_url) if alert.source_url else "—"
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "title",
+        "service",
+        "severity_badge",
+        "status_badge",
+        "age",
+        "assignee_names",
+        "commander",
+    )
+    list_display_links = ("reference", "title")
+    list_filter = ("status", "severity", "service__team", "service", "source", "triggered_at")
+    search_fields = ("title", "summary", "service__name")
+    date_hierarchy = "triggered_at"
+    list_per_page = 50
+    actions = ("acknowledge_selected", "resolve_selected")
+    inlines = (TimelineInline, IncidentAlertInline)
+    autocomplete_fields = ("commander", "assignees")
+    change_form_template = "admin/incidents/incident/change_form.html"
+    readonly_fields = (
+        "reference",
+        "status_badge",
+        "source",
+        "triggered_at",
+        "triggered_by",
+        "acknowledged_at",
+        "acknowledged_by",
+        "mitigated_at",
+        "mitigated_by",
+        "resolved_at",
+        "resolved_by",
+        "resolution_note",
+        "closed_at",
+        "closed_by",
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (
+                    None,
+                    {
+                        "fields": (
+                            "service",
+                            "title",
+                            "summary",
+                            "severity",
+                            "dedup_key",
+                            "commander",
+                            "assignees",
+                        )
+                    },
+                )
+            ]
+        return [
+            (None, {"fields": ("reference", "status_badge", "title", "summary", "severity")}),
+            ("People", {"fields": ("commander", "assignees")}),
+            (
+                "Lifecycle",
+                {
+                    "fields": (
+                        ("triggered_at", "triggered_by"),
+                        "source",
+                        ("acknowledged_at", "acknowledged_by"),
+                        ("mitigated_at", "mitigated_by"),
+                        ("resolved_at", "resolved_by"),
+                        "resolution_note",
+                        ("closed_at", "closed_by"),
+                    )
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The service and dedup key are chosen at creation; changing them would move an
+        # incident out from under its grouping.
+        return (*self.readonly_fields, "service", "dedup_key") if obj else ()
+
+    def get_queryset(self, request):
+        return selectors.incident_list()
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term:
+            return queryset, False
+        return selectors.incident_search(queryset, search_term), False
+
+    @admin.display(description="incident", ordering="number")
+    def reference(self, incident):
+        return incident.reference
+
+    @admin.display(description="severity", ordering="severity")
+    def severity_badge(self, incident):
+        return badge(incident.severity, SEVERITY_COLOURS[incident.severity])
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, incident):
+        return badge(incident.get_status_display(), STATUS_COLOURS[incident.status])
+
+    @admin.display(description="age", ordering="triggered_at")
+    def age(self, incident):
+        return timesince(incident.triggered_at, timezone.now(), depth=2)
+
+    @admin.display(description="assignees")
+    def assignee_names(self, incident):
+        return ", ".join(user.get_username() for user in incident.assignees.all()) or "—"
+
+    # --- writes go through the services ------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = services.incident_create(
+                service=data["service"],
+                title=data["title"],
+                summary=data["summary"],
+                severity=data["severity"],
+                dedup_key=data["dedup_key"],
+                commander=data["commander"],
+                assignees=data["assignees"],
+                by=request.user,
+            )
+            obj.pk, obj.number = created.pk, created.number
+            return
+        incident = services.incident_update(
+            incident=obj, by=request.user, title=data["title"], summary=data["summary"]
+        )
+        incident = services.incident_change_severity(
+            incident=incident, severity=data["severity"], by=request.user
+        )
+        services.incident_assign(
+            incident=incident,
+            by=request.user,
+            assignees=data["assignees"],
+            commander=data["commander"],
+        )
+
+    def save_related(self, request, form, formsets, change):
+        # Not form.save_m2m(): the services above set the assignees and wrote the
+        # timeline. The read-only timeline formset saves nothing but must be "saved"
+        # for the admin's change message.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def has_delete_permission(self, request, obj=None):
+        # Incidents are history: they are closed, not deleted (superusers excepted).
+        return request.user.is_superuser
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/lifecycle/<str:action>/",
+                self.admin_site.admin_view(self.lifecycle_view),
+                name="incidents_incident_lifecycle",
+            ),
+            *super().get_urls(),
+        ]
+
+    def lifecycle_view(self, request, object_id, action):
+        incident = get_object_or_404(Incident, pk=object_id)
+        back = HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        if request.method != "POST" or not self.has_change_permission(request, incident):
+            messages.error(request, "You may not change this incident.")
+            return back
+        note = request.POST.get("lifecycle_note", "").strip()
+        try:
+            if action == "note":
+                services.incident_add_note(incident=incident, by=request.user, text=note)
+            elif action in LIFECYCLE:
+                extra = {"note": note} if action == "resolve" else {}
+                extra = {"reason": note} if action == "reopen" else extra
+                LIFECYCLE[action](incident=incident, by=request.user, **extra)
+            else:
+                messages.error(request, f"Unknown action {action!r}.")
+                return back
+        except DomainError as error:
+            messages.error(request, error.message)
+            return back
+        messages.success(request, f"{incident.reference}: {action} done.")
+        return back
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["lifecycle_actions"] = allowed_actions(obj.status) if obj else []
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- bulk actions --------------------------------------------------------
+
+    def _bulk(self, request, queryset, service, verb):
+        done, refused = 0, []
+        for incident in queryset:
+            try:
+                service(incident=incident, by=request.user)
+                done += 1
+            except DomainError:
+                refused.append(incident.reference)
+        self.message_user(request, f"{verb.capitalize()}d {done} incident(s).")
+        if refused:
+            self.message_user(
+                request,
+                f"Not {verb}d (not allowed from their status): {', '.join(refused)}",
+                level=messages.WARNING,
+            )
+
+    @admin.action(description="Acknowledge selected incidents", permissions=["change"])
+    def acknowledge_selected(self, request, queryset):
+        self._bulk(request, queryset, services.incident_acknowledge, "acknowledge")
+
+    @admin.action(description="Resolve selected incidents", permissions=["change"])
+    def resolve_selected(self, request, queryset):
+        self._bulk(request, queryset, services.incident_resolve, "resolve")

@@ -1,0 +1,52 @@
+"""The incidents API's serializers, one module per concept."""
+
+from incidents.api.serializers.alerts import AlertSerializer, ChangeEventSerializer
+from incidents.api.serializers.escalation import (
+    EscalationPolicySerializer,
+    EscalationStepSerializer,
+    OncallOverviewSerializer,
+    ServiceEscalationRuleSerializer,
+)
+from incidents.api.serializers.incidents import (
+    AssignSerializer,
+    IncidentCreateSerializer,
+    IncidentDetailSerializer,
+    IncidentSerializer,
+    IncidentUpdateSerializer,
+    NoteSerializer,
+    ReopenSerializer,
+    ResolveSerializer,
+    TimelineEntrySerializer,
+)
+from incidents.api.serializers.integrations import (
+    IntegrationIssuedSerializer,
+    IntegrationSerializer,
+)
+from incidents.api.serializers.response_times import (
+    ResponseTimesQuerySerializer,
+    ResponseTimesRowSerializer,
+)
+from incidents.api.serializers.services import ServiceSerializer
+
+__all__ = [
+    "AlertSerializer",
+    "AssignSerializer",
+    "ChangeEventSerializer",
+    "EscalationPolicySerializer",
+    "EscalationStepSerializer",
+    "IncidentCreateSerializer",
+    "IncidentDetailSerializer",
+    "IncidentSerializer",
+    "IncidentUpdateSerializer",
+    "IntegrationIssuedSerializer",
+    "IntegrationSerializer",
+    "NoteSerializer",
+    "OncallOverviewSerializer",
+    "ReopenSerializer",
+    "ResolveSerializer",
+    "ResponseTimesQuerySerializer",
+    "ResponseTimesRowSerializer",
+    "ServiceEscalationRuleSerializer",
+    "ServiceSerializer",
+    "TimelineEntrySerializer",
+]

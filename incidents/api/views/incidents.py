@@ -1,0 +1,162 @@
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from core.api.permissions import RoleModelPermissions
+from incidents import selectors, services
+from incidents.api import serializers as s
+from incidents.api.filters import IncidentFilter
+from incidents.api.views.common import WORK, valid
+from incidents.oncall_overview import oncall_overview
+from incidents.response_times import incident_response_times
+
+
+class IncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incidents: list and filter, open one by hand, work it through its lifecycle.
+
+    Lifecycle actions answer the updated incident, or 409 `invalid_transition` naming
+    the allowed moves; repeating an action that is already done changes nothing.
+    """
+
+    permission_classes = [IsAuthenticated, RoleModelPermissions]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = IncidentFilter
+    ordering_fields = ["triggered_at", "severity", "number", "status", "updated_at"]
+    ordering = ["-triggered_at", "-id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if self.action in ("retrieve",) or self.action in _ACTIONS:
+            return selectors.incident_detail()
+        return selectors.incident_list()
+
+    def get_serializer_class(self):
+        return s.IncidentSerializer if self.action == "list" else s.IncidentDetailSerializer
+
+    def _detail(self, incident, status_code=status.HTTP_200_OK):
+        incident = self.get_queryset().get(pk=incident.pk)
+        return Response(s.IncidentDetailSerializer(incident).data, status=status_code)
+
+    @extend_schema(request=s.IncidentCreateSerializer, responses={201: s.IncidentDetailSerializer})
+    def create(self, request):
+        data = valid(s.IncidentCreateSerializer, request)
+        incident = services.incident_create(by=request.user, **data)
+        return self._detail(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
+    def partial_update(self, request, pk=None):
+        incident = self.get_object()
+        data = valid(s.IncidentUpdateSerializer, request)
+        severity = data.pop("severity", None)
+        incident = services.incident_update(incident=incident, by=request.user, **data)
+        if severity:
+            incident = services.incident_change_severity(
+                incident=incident, severity=severity, by=request.user
+            )
+        return self._detail(incident)
+
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def acknowledge(self, request, pk=None):
+        incident = services.incident_acknowledge(incident=self.get_object(), by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def mitigate(self, request, pk=None):
+        incident = services.incident_mitigate(incident=self.get_object(), by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.ResolveSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def resolve(self, request, pk=None):
+        data = valid(s.ResolveSerializer, request)
+        incident = services.incident_resolve(incident=self.get_object(), by=request.user, **data)
+        return self._detail(incident)
+
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def close(self, request, pk=None):
+        incident = services.incident_close(incident=self.get_object(), by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.ReopenSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def reopen(self, request, pk=None):
+        data = valid(s.ReopenSerializer, request)
+        incident = services.incident_reopen(incident=self.get_object(), by=request.user, **data)
+        return self._detail(incident)
+
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def escalate(self, request, pk=None):
+        """Page the next escalation level now (a triggered incident with a policy)."""
+        incident = services.escalation_advance(incident=self.get_object(), by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.AssignSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def assign(self, request, pk=None):
+        data = valid(s.AssignSerializer, request)
+        incident = services.incident_assign(incident=self.get_object(), by=request.user, **data)
+        return self._detail(incident)
+
+    @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEntrySerializer})
+    @action(detail=True, methods=["post"], permission_classes=WORK)
+    def notes(self, request, pk=None):
+        data = valid(s.NoteSerializer, request)
+        entry = services.incident_add_note(incident=self.get_object(), by=request.user, **data)
+        return Response(s.TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.TimelineEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def timeline(self, request, pk=None):
+        entries = selectors.incident_timeline(self.get_object())
+        return Response(s.TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(responses={200: s.OncallOverviewSerializer})
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def oncall(self, request):
+        """Who is on call now: every schedule, and every escalation policy's levels."""
+        return Response(oncall_overview())
+
+    @extend_schema(responses=s.AlertSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def alerts(self, request, pk=None):
+        """Every alert filed with this incident, newest first (paginated)."""
+        queryset = (
+            selectors.alert_list()
+            .filter(incident=self.get_object())
+            .order_by("-received_at", "-id")
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.AlertSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[s.ResponseTimesQuerySerializer],
+        responses=s.ResponseTimesRowSerializer(many=True),
+        description="MTTA and MTTR in seconds (mean, median, p90), overall or grouped; "
+        "the usual incident filters narrow the incidents counted.",
+    )
+    @action(detail=False, methods=["get"], url_path="response-times", pagination_class=None)
+    def response_times(self, request):
+        query = s.ResponseTimesQuerySerializer(data=request.query_params)
+        query.isvalid(raise_exception=True)
+        rows = incident_response_times(
+            incidents=self.filter_queryset(selectors.incident_list()).order_by(),
+            **query.validated_data,
+        )
+        return Response(s.ResponseTimesRowSerializer(rows, many=True).data)
+
+
+_ACTIONS = {"acknowledge", "mitigate", "resolve", "close", "reopen", "assign", "notes", "escalate"}

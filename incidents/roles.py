@@ -1,0 +1,15 @@
+from core.roles import AppRoles
+
+# Responders work incidents; nobody deletes an incident or rewrites what was recorded
+# (the timeline, pages sent, and alerts and changes as their senders delivered them).
+APP_ROLES = AppRoles(
+    responder=frozenset({"add_incident", "change_incident"}),
+    protected=frozenset(
+        {"delete_incident"}
+        | {
+            f"{action}_{model}"
+            for action in ("add", "change", "delete")
+            for model in ("timelineentry", "alert", "changeevent", "notification")
+        }
+    ),
+)

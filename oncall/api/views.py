@@ -1,0 +1,189 @@
+"""On-call schedules (with layers, overrides, who is on call, shifts, iCal feeds) and
+each person's contact methods."""
+
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.permissions import RoleModelPermissions
+from core.api.serializers import UserRefSerializer
+from oncall import selectors, services
+from oncall.api import serializers as s
+from oncall.models import ContactMethod, ScheduleOverride
+
+User = get_user_model()
+
+
+class OverridePermission(RoleModelPermissions):
+    """Overrides are checked against the override model (Responders may add them)."""
+
+    def _queryset(self, view):
+        return ScheduleOverride.objects.all()
+
+
+class ScheduleViewSet(viewsets.ModelViewSet):
+    """On-call schedules. Viewers read; Managers create and edit (``layers`` on a write
+    replaces every layer); Responders add and remove overrides. A schedule that an
+    escalation policy pages cannot be deleted (409)."""
+
+    permission_classes = [IsAuthenticated, RoleModelPermissions]
+    serializer_class = s.ScheduleSerializer
+    filter_backends = [SearchFilter, OrderingFilter]
+    search_fields = ["name", "team__name"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.schedule_list()
+
+    def perform_create(self, serializer):
+        schedule = services.schedule_create(**serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=schedule.pk)
+
+    def perform_update(self, serializer):
+        services.schedule_update(schedule=serializer.instance, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_destroy(self, instance):
+        services.schedule_delete(schedule=instance)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("at", OpenApiTypes.DATETIME, description="Default: now.")],
+        responses=s.OncallSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def oncall(self, request, pk=None):
+        """Who is on call at ``at``."""
+        at = timezone.now()
+        if "at" in request.query_params:
+            field = s.OncallSerializer().fields["at"]
+            at = field.run_validation(request.query_params["at"])
+        schedule = self.get_object()
+        user_id = selectors.oncall_user_id(schedule, at)
+        user = User.objects.filter(pk=user_id).first() if user_id else None
+        return Response(
+            {
+                "schedule": schedule.pk,
+                "at": at,
+                "user": UserRefSerializer(user).data if user else None,
+            }
+        )
+
+    @extend_schema(parameters=[s.ShiftsQuerySerializer], responses=s.ShiftSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def shifts(self, request, pk=None):
+        """The final shifts between ``start`` and ``end`` (default: the next 14 days);
+        ``gaps=true`` includes the stretches with nobody on call (user null)."""
+        query = s.ShiftsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        window = query.validated_data
+        rows = selectors.schedule_shifts(
+            self.get_object(), window["start"], window["end"], gaps=window["gaps"]
+        )
+        return Response(s.ShiftSerializer(rows, many=True).data)
+
+    @extend_schema(request=s.OverrideSerializer, responses=s.OverrideSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[IsAuthenticated, OverridePermission],
+    )
+    def overrides(self, request, pk=None):
+        """GET: current and future overrides. POST: someone covers from start to end."""
+        schedule = self.get_object()
+        if request.method == "POST":
+            serializer = s.OverrideSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            override = services.override_create(schedule=schedule, **serializer.validated_data)
+            return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+        current = schedule.overrides.filter(end__gt=timezone.now()).order_by("start", "id")
+        return Response(s.OverrideSerializer(current, many=True).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"overrides/(?P<override_id>\d+)",
+        permission_classes=[IsAuthenticated, OverridePermission],
+    )
+    def override_delete(self, request, pk=None, override_id=None):
+        override = get_object_or_404(self.get_object().overrides, pk=override_id)
+        services.override_delete(override=override)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="ical")
+    def ical(self, request, pk=None):
+        """The schedule's shifts (past week, next 60 days) as an iCalendar feed."""
+        schedule = self.get_object()
+        return _ics(selectors.schedule_calendar(schedule), schedule.name)
+
+
+def _ics(body: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    return response
+
+
+class MyCalendarView(APIView):
+    """Your secret calendar address (created on first use). Subscribe to it in a
+    calendar app; POST rotates it, so the old address stops working."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        feed = services.calendar_feed_get_or_create(user=request.user)
+        return Response({"url": request.build_absolute_uri(f"/calendar/{feed.token}.ics")})
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request):
+        feed = services.calendar_feed_rotate(user=request.user)
+        return Response({"url": request.build_absolute_uri(f"/calendar/{feed.token}.ics")})
+
+
+class CalendarFeedView(APIView):
+    """A user's on-call shifts, for calendar apps: the secret in the URL is the key."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY}, auth=[])
+    def get(self, request, token):
+        user = selectors.calendar_feed_user(token)
+        if user is None:
+            raise Http404
+        return _ics(selectors.user_calendar(user), user.get_username())
+
+
+class ContactMethodViewSet(viewsets.ModelViewSet):
+    """Your own ways to be paged: email addresses and webhook URLs. A webhook's body is
+    signed: ``X-Vigil-Signature: sha256=<hex HMAC-SHA256 of "<X-Vigil-Timestamp>." + body>``
+    with the method's ``secret``. A method that has paged someone cannot be deleted
+    (409): disable it instead."""
+
+    serializer_class = s.ContactMethodSerializer
+    ordering = ["kind", "id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ContactMethod.objects.none()
+        return selectors.contact_methods_of(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.contact_method_create(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        services.contact_method_update(method=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.contact_method_delete(method=instance)
