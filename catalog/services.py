@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from catalog.models import Service, Team
+from core.errors import Conflict
 from core.services import model_create, model_delete, model_update
 
 
@@ -26,6 +27,11 @@ def team_update(*, team: Team, members: Iterable | None = None, **fields) -> Tea
 @transaction.atomic
 def team_delete(*, team: Team) -> None:
     """Refused while the team owns services, schedules or escalation policies."""
+    if team.services.exists():
+        raise Conflict(
+            f"Team {team.name} still owns {team.services.count()} service(s); move them first.",
+            fields={"services": list(team.services.values_list("slug", flat=True))},
+        )
     model_delete(instance=team, refusal=f"Team {team.name} cannot be deleted; move what it owns.")
 
 

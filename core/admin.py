@@ -2,8 +2,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from core import services
+from core.admin_writes import ServiceWritesAdmin
 from core.models import ApiToken, Heartbeat
-from core.services import api_token_create, api_token_revoke
 
 admin.site.site_header = f"{settings.SITE_NAME} incident response"
 admin.site.site_title = settings.SITE_NAME
@@ -12,7 +13,7 @@ admin.site.site_url = None  # the admin is the site: no "View site" link back to
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ServiceWritesAdmin):
     list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "status")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("name", "prefix", "user__username", "user__email")
@@ -33,20 +34,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return "expired"
         return "active"
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        issued = api_token_create(user=obj.user, name=obj.name, expires_at=obj.expires_at)
-        # The admin goes on with ``obj`` (redirects, log entry): make it the saved row.
-        obj.pk = issued.token.pk
-        obj.prefix, obj.digest = issued.token.prefix, issued.token.digest
-        obj.created_at = issued.token.created_at
-        obj._state.adding = False
+    def create(self, request, data, parent=None):
+        issued = services.api_token_create(**data)
         messages.warning(
             request,
-            f"Token for {obj.user}: {issued.secret} — copy it now, it will not be shown again.",
+            f"Token for {issued.token.user}: {issued.secret} — copy it now, it will not be "
+            "shown again.",
         )
+        return issued.token
+
+    def update(self, request, instance, data):
+        return services.api_token_update(token=instance, **data)
 
     def has_delete_permission(self, request, obj=None):
         # Tokens are revoked, not deleted, so the record of who held one remains.
@@ -55,7 +53,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens")
     def revoke_selected(self, request, queryset):
         for token in queryset:
-            api_token_revoke(token=token)
+            services.api_token_revoke(token=token)
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
 
 

@@ -61,7 +61,7 @@ def check_cache() -> str:
 
 
 def check_broker() -> str:
-    from config.celery import app
+    from celery import current_app as app
 
     with app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)

@@ -74,7 +74,10 @@ class Outcome:
 def outbox_kinds() -> dict[str, OutboxKind]:
     """Every app's outbox kinds, by model label."""
     return {
-        kind.label: kind for module in project_app_modules("outbox") for kind in module.OUTBOX_KINDS
+        kind.label: kind
+        for module in project_app_modules("outbox")
+        # core.outbox itself is found too, and declares none
+        for kind in getattr(module, "OUTBOX_KINDS", ())
     }
 
 
@@ -210,9 +213,10 @@ def outbox_sweep(*, now=None, limit: int = 500) -> dict[str, int]:
 
 
 def outbox_run_task(task, *, model, row_id: int) -> str:
-    """The body of a thin delivery task: deliver, and on a retryable failure ask Celery
-    to run the task again after the backoff (the row's attempts bound the retries)."""
+    """The body of a thin delivery task (declared with ``max_retries=None``): deliver, and
+    on a retryable failure ask Celery to run it again after the backoff. The row's
+    attempts bound the retries, whoever runs them (retries, the sweep, a redelivery)."""
     outcome = outbox_deliver(kind=outbox_kind(model), row_id=row_id)
     if outcome.result == "retry":
-        raise task.retry(countdown=outcome.retry_in.total_seconds(), max_retries=None)
+        raise task.retry(countdown=outcome.retry_in.total_seconds())
     return outcome.result

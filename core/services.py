@@ -69,6 +69,20 @@ def api_token_create(*, user, name: str, expires_at: datetime | None = None) -> 
     return IssuedToken(token=token, secret=secret)
 
 
+_UNCHANGED = object()
+
+
+@transaction.atomic
+def api_token_update(*, token: ApiToken, name=_UNCHANGED, expires_at=_UNCHANGED) -> ApiToken:
+    """Rename a token or change when it expires; its owner and secret never change."""
+    fields = {"name": name, "expires_at": expires_at}
+    model_update(
+        instance=token,
+        fields={field: value for field, value in fields.items() if value is not _UNCHANGED},
+    )
+    return token
+
+
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     """Revoke ``token``; revoking a revoked token changes nothing."""
     if token.revoked_at is None:

@@ -97,14 +97,14 @@ def escalation_rule_list() -> QuerySet[ServiceEscalationRule]:
 
 def integration_by_secret(secret: str, *, kind: str) -> Integration | None:
     """The integration of ``kind`` whose secret this is, with its service; None if none."""
+    from core.tokens import token_digest
     from incidents.ingest.store import integration_by_digest
-    from incidents.services.integrations import secret_digest
 
     if not secret:
         return None
     # On the ingestion hot path (see incidents.ingest.store); the service is loaded
     # only when an incident is opened.
-    return integration_by_digest(secret_digest(secret), kind)
+    return integration_by_digest(token_digest(secret), kind)
 
 
 def integration_list() -> QuerySet[Integration]:

@@ -12,7 +12,7 @@ def escalations_tick():
         escalations_tick.delay()
 
 
-@shared_task(bind=True, ignore_result=True)
+@shared_task(bind=True, ignore_result=True, max_retries=None)
 def notification_send(self, notification_id):
     """Deliver one page. Idempotent: a second run finds it sent and does nothing; a
     failure is retried with backoff until the page's attempts run out."""

@@ -211,6 +211,13 @@ class IncidentAdmin(admin.ModelAdmin):
         # Incidents are history: they are closed, not deleted (superusers excepted).
         return request.user.is_superuser
 
+    def delete_model(self, request, obj):
+        services.incident_delete(incident=obj)
+
+    def delete_queryset(self, request, queryset):
+        for incident in queryset:
+            services.incident_delete(incident=incident)
+
     def get_urls(self):
         return [
             path(

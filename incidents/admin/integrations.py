@@ -108,6 +108,10 @@ class AlertAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A record of what happened: kept, like the timeline.
+        return False
+
 
 @admin.register(ChangeEvent)
 class ChangeEventAdmin(admin.ModelAdmin):
@@ -121,4 +125,8 @@ class ChangeEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A record of what happened: kept, like the timeline.
         return False

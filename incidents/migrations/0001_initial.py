@@ -2,10 +2,11 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import incidents.models.escalation
-import incidents.models.integrations
 from django.conf import settings
 from django.db import migrations, models
+
+import incidents.models.escalation
+import incidents.models.integrations
 
 
 class Migration(migrations.Migration):

@@ -340,3 +340,10 @@ def incident_add_note(
     return timeline_record(
         incident=_locked(incident), kind=TimelineKind.NOTE, message=text, by=by, at=at
     )
+
+
+@transaction.atomic
+def incident_delete(*, incident: Incident) -> None:
+    """Delete an incident with its timeline and notifications (its alerts stay, unfiled).
+    Incidents are closed, not deleted: only a superuser may, from the admin."""
+    _locked(incident).delete()

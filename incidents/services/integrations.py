@@ -1,6 +1,5 @@
 """Integrations: created and rotated here; their secrets are shown once."""
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,15 +8,12 @@ from django.utils import timezone
 
 from core.secrets import secret_generate
 from core.services import model_create, model_delete, model_update
+from core.tokens import token_digest
 from incidents.models import Integration
 
 SECRET_PREFIX = "vgi_"
 # last_received_at is written at most this often, not on every delivery.
 LAST_RECEIVED_RESOLUTION = timedelta(seconds=30)
-
-
-def secret_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -28,7 +24,7 @@ class IssuedIntegration:
 
 def _new_secret() -> tuple[str, dict]:
     secret = SECRET_PREFIX + secret_generate()
-    return secret, {"secret_prefix": secret[:10], "secret_digest": secret_digest(secret)}
+    return secret, {"secret_prefix": secret[:10], "secret_digest": token_digest(secret)}
 
 
 @transaction.atomic

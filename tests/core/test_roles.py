@@ -25,13 +25,35 @@ def test_viewer_only_reads_the_product_apps():
     assert role_permission_codenames(VIEWER, PERMISSIONS) == {("incidents", "view_incident")}
 
 
-def test_responder_gets_the_grants_its_apps_list(monkeypatch):
-    monkeypatch.setitem(roles.RESPONDER_GRANTS, "incidents", {"change_incident"})
+def test_responder_gets_the_grants_its_apps_declare():
+    declared = {"incidents": roles.AppRoles(responder=frozenset({"change_incident"}))}
 
-    assert role_permission_codenames(RESPONDER, PERMISSIONS) == {
+    assert role_permission_codenames(RESPONDER, PERMISSIONS, declared) == {
         ("incidents", "view_incident"),
         ("incidents", "change_incident"),
     }
+
+
+def test_every_app_with_models_declares_its_roles():
+    from django.apps import apps
+
+    from core.discovery import project_app_modules
+
+    product_apps = {
+        module.__name__.split(".")[0]
+        for module in project_app_modules("models")
+        if apps.get_app_config(module.__name__.split(".")[0]).get_models()
+    } - {"core"}  # core's tokens are each user's own; superusers manage all
+    assert product_apps <= set(roles.app_roles())
+
+
+def test_a_new_app_gets_permissions_by_declaring_them():
+    declared = {"reviews": roles.AppRoles(responder=frozenset({"change_review"}))}
+    permissions = [("reviews", "view_review"), ("reviews", "change_review")]
+
+    assert role_permission_codenames(VIEWER, permissions, declared) == {("reviews", "view_review")}
+    assert role_permission_codenames(RESPONDER, permissions, declared) == set(permissions)
+    assert role_permission_codenames(VIEWER, permissions, {}) == set()  # undeclared: nothing
 
 
 def test_manager_configures_the_product_apps_but_not_users_or_tokens():

@@ -47,7 +47,7 @@ def test_seed_demo_builds_a_realistic_organisation_once():
     ]
     assert Schedule.objects.get(name="Platform primary").time_zone == "Europe/London"
     assert EscalationPolicy.objects.count() == 3
-    assert Service.objects.filter(escalation_policy__isnull=True).count() == 0
+    assert Service.objects.exclude(escalation_rules__severity="").count() == 0
     assert ContactMethod.objects.filter(user__groups__name="Responder").exists()
     assert not Notification.objects.exists()  # the history pages nobody
 

@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.tokens import token_digest as secret_digest
 from incidents.models import Alert, Integration
-from incidents.services.integrations import secret_digest
 from tests.factories import ServiceFactory, UserFactory, make_integration
 from tests.incidents.ingest.conftest import captured
 

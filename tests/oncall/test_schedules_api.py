@@ -240,8 +240,8 @@ def test_the_admin_schedule_page_shows_the_next_14_days(weekly):
     client = Client()
     client.force_login(admin)
 
-    html = client.get(f"/admin/incidents/schedule/{weekly['id']}/change/").content.decode()
-    listing = client.get("/admin/incidents/schedule/").content.decode()
+    html = client.get(f"/admin/oncall/schedule/{weekly['id']}/change/").content.decode()
+    listing = client.get("/admin/oncall/schedule/").content.decode()
 
     assert "the next 14 days" in html.lower()
     assert "Europe/London" in html

@@ -151,7 +151,7 @@ class IncidentViewSet(
     @action(detail=False, methods=["get"], url_path="response-times", pagination_class=None)
     def response_times(self, request):
         query = s.ResponseTimesQuerySerializer(data=request.query_params)
-        query.isvalid(raise_exception=True)
+        query.is_valid(raise_exception=True)
         rows = incident_response_times(
             incidents=self.filter_queryset(selectors.incident_list()).order_by(),
             **query.validated_data,
