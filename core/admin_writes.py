@@ -128,3 +128,48 @@ def _message(error) -> str:
     if isinstance(error, DomainError):
         return error.message
     return " ".join(error.messages)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what happened (alerts, pages, deliveries): shown, never written here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LatestRowsInline(ReadOnlyInline):
+    """The parent's latest ``latest`` rows, read-only: a busy parent may have thousands."""
+
+    latest = 25
+    parent_field = ""  # the foreign key to the parent, e.g. "incident"
+
+    def get_queryset(self, request):
+        parent = request.resolver_match.kwargs.get("object_id")
+        ids = list(
+            self.model._default_manager.filter(**{self.parent_field: parent})
+            .order_by(*self.ordering)
+            .values_list("id", flat=True)[: self.latest]
+        )
+        return super().get_queryset(request).filter(id__in=ids)

@@ -7,11 +7,12 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from core.errors import DomainError
-from incidents import services
 from incidents.models import Incident
+from incidents.services.incidents import INCIDENT_ACTIONS
 from incidents.services.notifications import respond_token_read
 
-ACTIONS = {"acknowledge": services.incident_acknowledge, "resolve": services.incident_resolve}
+# The verbs a page's links offer.
+ACTIONS = {verb: INCIDENT_ACTIONS[verb] for verb in ("acknowledge", "resolve")}
 
 
 @never_cache

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.admin_writes import ServiceWritesAdmin, ServiceWritesInline
 from oncall import selectors, services
@@ -137,9 +138,10 @@ class ScheduleAdmin(ServiceWritesAdmin):
     def next_14_days(self, schedule):
         if not schedule.pk:
             return "Shown once the schedule is saved."
-        zone = ZoneInfo(schedule.time_zone)
         start = timezone.now()
         try:
+            # Inside the try: a stored time zone that is not one is a broken schedule too.
+            zone = ZoneInfo(schedule.time_zone)
             rows = selectors.schedule_shifts(schedule, start, start + timedelta(days=14), gaps=True)
         except selectors.BROKEN_SCHEDULE_ERRORS as exc:
             return f"This schedule cannot be evaluated: {exc!r}. Fix its layers."
@@ -148,7 +150,7 @@ class ScheduleAdmin(ServiceWritesAdmin):
             "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    format_html(' style="background:#fee2e2"') if row["user"] is None else "",
+                    mark_safe(' style="background:#fee2e2"') if row["user"] is None else "",
                     row["start"].astimezone(zone).strftime("%a %d %b %H:%M"),
                     row["end"].astimezone(zone).strftime("%a %d %b %H:%M"),
                     row["username"] or "nobody (gap)",

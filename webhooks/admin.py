@@ -1,13 +1,11 @@
 from django.contrib import admin
 
-from core.admin_writes import ServiceWritesAdmin
+from core.admin_writes import LatestRowsInline, ServiceWritesAdmin
 from webhooks import services
 from webhooks.models import OutgoingWebhook, WebhookDelivery
 
-LATEST_DELIVERIES = 25
 
-
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(LatestRowsInline):
     """The latest deliveries, read-only: the log is written by the outbox."""
 
     model = WebhookDelivery
@@ -23,27 +21,7 @@ class DeliveryInline(admin.TabularInline):
     )
     readonly_fields = fields
     ordering = ("-created_at", "-id")
-    extra = 0
-    max_num = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        parent = request.resolver_match.kwargs.get("object_id")
-        ids = list(
-            WebhookDelivery.objects.filter(webhook=parent)
-            .order_by("-created_at", "-id")
-            .values_list("id", flat=True)[:LATEST_DELIVERIES]
-        )
-        return WebhookDelivery.objects.filter(id__in=ids)
+    parent_field = "webhook"
 
 
 @admin.register(OutgoingWebhook)

@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.utils.html import format_html
 
 from incidents.models import IncidentSeverity, IncidentStatus
@@ -25,17 +24,3 @@ def badge(text, colour):
         colour,
         text,
     )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

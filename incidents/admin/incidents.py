@@ -6,19 +6,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from core.admin_writes import LatestRowsInline, ReadOnlyInline
 from core.errors import DomainError
 from incidents import selectors, services
-from incidents.admin.common import SEVERITY_COLOURS, STATUS_COLOURS, ReadOnlyInline, badge
+from incidents.admin.common import SEVERITY_COLOURS, STATUS_COLOURS, badge
 from incidents.lifecycle import allowed_actions
 from incidents.models import Alert, Incident, TimelineEntry
-
-LIFECYCLE = {
-    "acknowledge": services.incident_acknowledge,
-    "mitigate": services.incident_mitigate,
-    "resolve": services.incident_resolve,
-    "close": services.incident_close,
-    "reopen": services.incident_reopen,
-}
+from incidents.services.incidents import INCIDENT_ACTIONS
 
 
 class TimelineInline(ReadOnlyInline):
@@ -28,29 +22,18 @@ class TimelineInline(ReadOnlyInline):
     fields = ("created_at", "kind", "actor_name", "message")
     readonly_fields = fields
     ordering = ("created_at", "id")
-    show_change_link = False
 
 
-class IncidentAlertInline(ReadOnlyInline):
+class IncidentAlertInline(LatestRowsInline):
     model = Alert
     verbose_name_plural = "alerts (latest first)"
     fields = ("received_at", "status", "severity", "summary", "fingerprint", "runbook", "source")
     readonly_fields = fields
     ordering = ("-received_at", "-id")
-    max_num = 0
-    LATEST = 25
+    parent_field = "incident"
 
     def get_queryset(self, request):
-        # The latest few only: a noisy group may have delivered thousands.
-        parent = request.resolver_match.kwargs.get("object_id")
-        ids = list(
-            self.model.objects.filter(**{self.fk_name_for_latest: parent})
-            .order_by("-received_at", "-id")
-            .values_list("id", flat=True)[: self.LATEST]
-        )
-        return super().get_queryset(request).filter(id__in=ids).select_related("incident")
-
-    fk_name_for_latest = "incident"
+        return super().get_queryset(request).select_related("incident")
 
     @admin.display(description="runbook")
     def runbook(self, alert):
@@ -208,15 +191,8 @@ class IncidentAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def has_delete_permission(self, request, obj=None):
-        # Incidents are history: they are closed, not deleted (superusers excepted).
-        return request.user.is_superuser
-
-    def delete_model(self, request, obj):
-        services.incident_delete(incident=obj)
-
-    def delete_queryset(self, request, queryset):
-        for incident in queryset:
-            services.incident_delete(incident=incident)
+        # Incidents are history: they are closed, never deleted.
+        return False
 
     def get_urls(self):
         return [
@@ -238,10 +214,10 @@ class IncidentAdmin(admin.ModelAdmin):
         try:
             if action == "note":
                 services.incident_add_note(incident=incident, by=request.user, text=note)
-            elif action in LIFECYCLE:
+            elif action in INCIDENT_ACTIONS:
                 extra = {"note": note} if action == "resolve" else {}
                 extra = {"reason": note} if action == "reopen" else extra
-                LIFECYCLE[action](incident=incident, by=request.user, **extra)
+                INCIDENT_ACTIONS[action](incident=incident, by=request.user, **extra)
             else:
                 messages.error(request, f"Unknown action {action!r}.")
                 return back

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.admin_writes import ServiceWritesAdmin
+from core.admin_writes import ReadOnlyAdmin, ServiceWritesAdmin
 from incidents import services
 from incidents.admin.incidents import IncidentAlertInline
 from incidents.integration_config import integration_endpoint_url, integration_example_config
@@ -12,7 +12,7 @@ class IntegrationAlertInline(IncidentAlertInline):
     verbose_name_plural = "recent alerts"
     fields = ("received_at", "status", "severity", "summary", "incident")
     readonly_fields = fields
-    fk_name_for_latest = "integration"
+    parent_field = "integration"
 
 
 @admin.register(Integration)
@@ -94,7 +94,7 @@ class IntegrationAdmin(ServiceWritesAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "status", "severity", "summary", "integration", "incident")
     list_filter = ("status", "severity", "integration__kind", "integration")
     search_fields = ("summary", "fingerprint", "group_key")
@@ -102,31 +102,11 @@ class AlertAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in Alert._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # A record of what happened: kept, like the timeline.
-        return False
-
 
 @admin.register(ChangeEvent)
-class ChangeEventAdmin(admin.ModelAdmin):
+class ChangeEventAdmin(ReadOnlyAdmin):
     list_display = ("happened_at", "service", "summary", "source", "integration")
     list_filter = ("service",)
     search_fields = ("summary", "source")
     list_select_related = ("service", "integration")
     date_hierarchy = "happened_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # A record of what happened: kept, like the timeline.
-        return False

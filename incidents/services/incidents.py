@@ -342,8 +342,11 @@ def incident_add_note(
     )
 
 
-@transaction.atomic
-def incident_delete(*, incident: Incident) -> None:
-    """Delete an incident with its timeline and notifications (its alerts stay, unfiled).
-    Incidents are closed, not deleted: only a superuser may, from the admin."""
-    _locked(incident).delete()
+# Each lifecycle verb and its service, for the admin's buttons and the one-click links.
+INCIDENT_ACTIONS = {
+    "acknowledge": incident_acknowledge,
+    "mitigate": incident_mitigate,
+    "resolve": incident_resolve,
+    "close": incident_close,
+    "reopen": incident_reopen,
+}

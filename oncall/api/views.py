@@ -1,6 +1,8 @@
 """On-call schedules (with layers, overrides, who is on call, shifts, iCal feeds) and
 each person's contact methods."""
 
+import logging
+
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,11 +18,13 @@ from rest_framework.views import APIView
 
 from core.api.permissions import RoleModelPermissions
 from core.api.serializers import UserRefSerializer
+from core.errors import Conflict
 from oncall import selectors, services
 from oncall.api import serializers as s
 from oncall.models import ContactMethod, ScheduleOverride
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 class OverridePermission(RoleModelPermissions):
@@ -86,9 +90,13 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         query = s.ShiftsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         window = query.validated_data
-        rows = selectors.schedule_shifts(
-            self.get_object(), window["start"], window["end"], gaps=window["gaps"]
-        )
+        schedule = self.get_object()
+        try:
+            rows = selectors.schedule_shifts(
+                schedule, window["start"], window["end"], gaps=window["gaps"]
+            )
+        except selectors.BROKEN_SCHEDULE_ERRORS as exc:
+            raise _cannot_evaluate(schedule, exc) from exc
         return Response(s.ShiftSerializer(rows, many=True).data)
 
     @extend_schema(request=s.OverrideSerializer, responses=s.OverrideSerializer(many=True))
@@ -125,7 +133,22 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     def ical(self, request, pk=None):
         """The schedule's shifts (past week, next 60 days) as an iCalendar feed."""
         schedule = self.get_object()
-        return _ics(selectors.schedule_calendar(schedule), schedule.name)
+        try:
+            body = selectors.schedule_calendar(schedule)
+        except selectors.BROKEN_SCHEDULE_ERRORS as exc:
+            raise _cannot_evaluate(schedule, exc) from exc
+        return _ics(body, schedule.name)
+
+
+def _cannot_evaluate(schedule, exc) -> Conflict:
+    """A schedule whose stored configuration was written around the model's validation:
+    a 409 naming it (logged), not a 500; every other schedule still answers."""
+    logger.error("schedule %s (%s) cannot be evaluated: %r", schedule.pk, schedule.name, exc)
+    return Conflict(
+        f"Schedule {schedule.name} cannot be evaluated: its stored layers or time zone are "
+        "invalid. Fix them (PATCH its layers, or in the admin).",
+        fields={"schedule": schedule.pk},
+    )
 
 
 def _ics(body: bytes, name: str) -> HttpResponse:
