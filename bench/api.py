@@ -19,15 +19,16 @@ import json
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from core.services import api_token_create
+from catalog import services as catalog_services
 from incidents import services
 
 User = get_user_model()
 user = User.objects.create_user("bench", is_staff=True)
 user.groups.add(Group.objects.get(name="Responder"))
 people = [User.objects.create_user(f"person{i}") for i in range(5)]
-team = services.team_create(name="Bench", slug="bench", members=people)
+team = catalog_services.team_create(name="Bench", slug="bench", members=people)
 catalogue = [
-    services.service_create(name=f"Service {i}", slug=f"service-{i}", team=team)
+    catalog_services.service_create(name=f"Service {i}", slug=f"service-{i}", team=team)
     for i in range(10)
 ]
 for i in range(500):

@@ -25,13 +25,14 @@ GROUPS = 10  # deliveries rotate over this many alert groups, so most join an op
 SETUP = """
 import json
 from django.db import connection
+from catalog import services as catalog_services
 from incidents import services
 
 kind = "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "BIGSERIAL PRIMARY KEY"
 with connection.cursor() as cursor:
     cursor.execute(f"CREATE TABLE bench_raw (id {kind}, body TEXT NOT NULL)")
-team = services.team_create(name="Bench", slug="bench")
-service = services.service_create(name="Checkout", slug="checkout", team=team)
+team = catalog_services.team_create(name="Bench", slug="bench")
+service = catalog_services.service_create(name="Checkout", slug="checkout", team=team)
 issued = services.integration_create(service=service, kind="alertmanager", name="bench")
 print(json.dumps({"secret": issued.secret}))
 """

@@ -74,14 +74,12 @@ def escalation_tick():
     from incidents.models import Incident
     from incidents.services import escalation
     from incidents.services.escalation import escalations_advance_due, policy_save
-    from oncall.models import ContactMethod
+    from oncall.services import contact_method_create
     from tests.factories import ServiceFactory, TeamFactory, UserFactory, open_incident
 
     users = [UserFactory(username=f"bench{i}") for i in range(3)]
     for user in users:
-        ContactMethod.objects.create(
-            user=user, kind="email", address=f"{user.username}@example.com"
-        )
+        contact_method_create(user=user, kind="email", address=f"{user.username}@example.com")
     team = TeamFactory()
     policy = policy_save(
         name="bench",
@@ -91,7 +89,8 @@ def escalation_tick():
             {"delay": timedelta(minutes=5), "users": users[1:]},
         ],
     )
-    service = ServiceFactory(team=team, escalation_policy=policy)
+    service = ServiceFactory(team=team)
+    escalation.escalation_rule_set(service=service, policy=policy)
     print(f"  creating {INCIDENTS} triggered incidents…", flush=True)
     for n in range(INCIDENTS):
         open_incident(service, title=f"bench {n}")

@@ -8,6 +8,7 @@ from catalog.models import Service
 from core.admin_writes import ServiceWritesAdmin, ServiceWritesInline
 from incidents import services
 from incidents.models import EscalationPolicy, EscalationStep, ServiceEscalationRule
+from incidents.models.escalation import validate_step_targets
 from incidents.models.incidents import OPEN_STATUSES
 from incidents.services import escalation
 from oncall.models import Schedule
@@ -32,6 +33,12 @@ class EscalationStepForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["paged_schedules"].initial = list(self.instance.schedules.all())
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("DELETE"):
+            validate_step_targets(cleaned.get("users"), cleaned.get("paged_schedules"))
+        return cleaned
 
 
 def _step_data(data: dict) -> dict:

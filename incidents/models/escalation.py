@@ -15,6 +15,13 @@ def validate_step_delay(value):
         raise ValidationError(f"A step waits from 0 to {MAX_STEP_DELAY_DAYS} days.")
 
 
+def validate_step_targets(users, schedules) -> None:
+    """A step pages someone: users, schedules or both. (Many-to-many values exist only
+    once the step is saved, so services and forms call this with what they will set.)"""
+    if not list(users or ()) and not list(schedules or ()):
+        raise ValidationError("A step pages users, schedules or both.")
+
+
 class EscalationPolicy(TimeStampedModel):
     """Who is told, in what order, until someone acknowledges."""
 

@@ -29,6 +29,7 @@ from incidents.models import (
     TimelineEntry,
     TimelineKind,
 )
+from incidents.models.escalation import validate_step_targets
 from oncall import selectors as oncall_selectors
 from oncall.models import ContactMethod
 
@@ -254,13 +255,14 @@ def _timeline_many(entries, at, by):
 def _steps_valid(steps) -> list[dict]:
     """The steps as plain dicts, refused (ValidationError) if one pages nobody."""
     steps = [dict(step) for step in steps]
-    empty = [
-        f"step {n}: give users, schedules or both"
-        for n, step in enumerate(steps, start=1)
-        if not step.get("users") and not step.get("schedules")
-    ]
-    if empty:
-        raise ValidationError({"steps": empty})
+    errors = []
+    for n, step in enumerate(steps, start=1):
+        try:
+            validate_step_targets(step.get("users"), step.get("schedules"))
+        except ValidationError as exc:
+            errors.extend(f"step {n}: {message}" for message in exc.messages)
+    if errors:
+        raise ValidationError({"steps": errors})
     return steps
 
 
@@ -291,6 +293,7 @@ def policy_delete(*, policy: EscalationPolicy) -> None:
 
 @transaction.atomic
 def step_create(*, policy, position, delay, users=(), schedules=()) -> EscalationStep:
+    validate_step_targets(users, schedules)
     step = model_create(EscalationStep, policy=policy, position=position, delay=delay)
     step.users.set(users)
     step.schedules.set(schedules)
@@ -299,6 +302,10 @@ def step_create(*, policy, position, delay, users=(), schedules=()) -> Escalatio
 
 @transaction.atomic
 def step_update(*, step: EscalationStep, users=None, schedules=None, **fields) -> EscalationStep:
+    validate_step_targets(
+        step.users.all() if users is None else users,
+        step.schedules.all() if schedules is None else schedules,
+    )
     model_update(instance=step, fields=fields)
     if users is not None:
         step.users.set(users)

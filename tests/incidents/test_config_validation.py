@@ -174,3 +174,40 @@ def test_integration_update_refuses_a_bad_mapping_and_keeps_the_stored_one():
         services.integration_update(integration=integration, severity_mapping=["SEV1"])
 
     assert Integration.objects.get().severity_mapping == VALID
+
+
+# --- escalation steps -------------------------------------------------------------
+
+
+def test_a_step_that_pages_nobody_is_refused_by_the_admin_and_the_services(admin_client):
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+
+    from incidents.models import EscalationPolicy, EscalationStep
+    from incidents.services import policy_save
+    from incidents.services.escalation import step_create
+    from tests.factories import TeamFactory
+
+    team = TeamFactory()
+    page = admin_post(
+        admin_client,
+        "/admin/incidents/escalationpolicy/add/",
+        {
+            "name": "web",
+            "team": str(team.pk),
+            "repeat": "0",
+            "steps-TOTAL_FORMS": "1",
+            "steps-0-position": "0",
+            "steps-0-delay": "00:05:00",
+        },
+    )
+
+    assert "steps-0-__all__" in admin_errors(page)
+    assert not EscalationPolicy.objects.exists()
+    with pytest.raises(ValidationError, match="users, schedules or both"):
+        policy_save(name="web", team=team, steps=[{"delay": timedelta(minutes=5)}])
+    policy = policy_save(name="web", team=team)
+    with pytest.raises(ValidationError, match="users, schedules or both"):
+        step_create(policy=policy, position=0, delay=timedelta(minutes=5))
+    assert not EscalationStep.objects.exists()
