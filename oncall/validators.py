@@ -34,25 +34,27 @@ def validate_restrictions(value):
     if not isinstance(value, list):
         raise ValidationError('A list of {"days": [0-6], "start": "HH:MM", "end": "HH:MM"}.')
     errors = []
-    for index, item in enumerate(value):
+    for number, item in enumerate(value, start=1):
+        where = f"restriction {number}"
         if not isinstance(item, dict):
-            errors.append(f"#{index}: an object with days, start and end.")
+            errors.append(f"{where}: an object with days, start and end.")
             continue
         unknown = set(item) - RESTRICTION_KEYS
         if unknown:
-            errors.append(f"#{index}: unknown key(s) {', '.join(sorted(map(str, unknown)))}.")
+            names = ", ".join(sorted(map(str, unknown)))
+            errors.append(f"{where}: unknown key(s) {names}.")
         days = item.get("days")
         if (
             not isinstance(days, list)
             or not days
             or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in days)
         ):
-            errors.append(f"#{index}: days must be a non-empty list of 0 (Monday) to 6 (Sunday).")
+            errors.append(f"{where}: days must be a non-empty list of 0 (Monday) to 6 (Sunday).")
         for key in ("start", "end"):
             try:
                 parse_clock(item.get(key))
             except (TypeError, ValueError):
-                errors.append(f"#{index}: {key} must be a time of day as HH:MM, e.g. 09:00.")
+                errors.append(f"{where}: {key} must be a time of day as HH:MM, e.g. 09:00.")
     if errors:
         raise ValidationError(errors)
 

@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.db.models import Count, Q
 
 from catalog.admin import ServiceAdmin as CatalogServiceAdmin
@@ -22,7 +21,7 @@ class EscalationStepForm(forms.ModelForm):
         required=False,
         label="schedules",
         help_text="Whoever is on call in these when the step runs.",
-        widget=FilteredSelectMultiple("schedules", is_stacked=False),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:

@@ -80,6 +80,7 @@ class EscalationStepSchedule(models.Model):
     schedule = models.ForeignKey(Schedule, on_delete=models.RESTRICT, related_name="+")
 
     class Meta:
+        verbose_name = "escalation policy step"  # what a 409 names as still using a schedule
         constraints = [
             models.UniqueConstraint(fields=["step", "schedule"], name="step_schedule_once")
         ]
@@ -95,7 +96,7 @@ class ServiceEscalationRule(models.Model):
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="escalation_rules")
     severity = models.CharField(
         max_length=4,
-        choices=IncidentSeverity.choices,
+        choices=[("", "Default (every other severity)"), *IncidentSeverity.choices],
         blank=True,
         help_text="Empty: the default, for every severity without a rule of its own.",
     )
@@ -103,6 +104,7 @@ class ServiceEscalationRule(models.Model):
 
     class Meta:
         ordering = ["service", "severity"]
+        verbose_name = "escalation rule"
         constraints = [
             models.UniqueConstraint(fields=["service", "severity"], name="one_rule_per_severity")
         ]

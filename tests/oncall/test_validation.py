@@ -22,14 +22,16 @@ BAD_RESTRICTIONS = [
     pytest.param(5, "A list of", id="number-not-list"),
     pytest.param(
         [{"days": [0], "start": "9am", "end": "17:00"}],
-        "#0: start must be a time of day as HH:MM",
+        "restriction 1: start must be a time of day as HH:MM",
         id="bad-start",
     ),
-    pytest.param([{"start": "9am"}], "#0: days must be a non-empty list", id="no-days"),
-    pytest.param([{"days": [7], "start": "09:00", "end": "17:00"}], "#0: days must be", id="day-7"),
+    pytest.param([{"start": "9am"}], "restriction 1: days must be a non-empty list", id="no-days"),
+    pytest.param(
+        [{"days": [7], "start": "09:00", "end": "17:00"}], "restriction 1: days must be", id="day-7"
+    ),
     pytest.param(
         [{"days": [0], "start": "09:00", "end": "17:00", "tz": "UTC"}],
-        "#0: unknown key(s) tz",
+        "restriction 1: unknown key(s) tz",
         id="unknown-key",
     ),
 ]
