@@ -19,7 +19,7 @@ class EscalationStepForm(forms.ModelForm):
     paged_schedules = forms.ModelMultipleChoiceField(
         queryset=Schedule.objects.all(),
         required=False,
-        label="schedules",
+        label="Schedules",
         help_text="Whoever is on call in these when the step runs.",
         widget=forms.CheckboxSelectMultiple,
     )
@@ -93,7 +93,7 @@ class EscalationPolicyAdmin(ServiceWritesAdmin):
 class ServiceEscalationRuleInline(ServiceWritesInline, admin.TabularInline):
     model = ServiceEscalationRule
     extra = 0
-    verbose_name_plural = "escalation policies (no severity: the default)"
+    verbose_name_plural = "escalation policies (the default, and any per severity)"
     autocomplete_fields = ("policy",)
 
     def create(self, request, data, parent=None):
