@@ -8,6 +8,7 @@ sweeper re-enqueues rows still pending, so a broker outage delays a page but nev
 loses one. The unique constraint on notifications means a step never pages anyone twice.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -32,6 +33,8 @@ from incidents.models import (
 from incidents.models.escalation import validate_step_targets
 from oncall import selectors as oncall_selectors
 from oncall.models import ContactMethod
+
+logger = logging.getLogger(__name__)
 
 BATCH = 100
 
@@ -86,7 +89,9 @@ def escalation_advance(*, incident: Incident, at: datetime | None = None, by=Non
     """Page the next level now (or the first again, on a repeat). A no-op for an incident
     that is not triggered or has no escalation."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if incident.status != IncidentStatus.TRIGGERED or not incident.escalation.get("steps"):
+    if incident.status != IncidentStatus.TRIGGERED or not isinstance(incident.escalation, dict):
+        return incident
+    if not incident.escalation.get("steps"):
         return incident
     _advance([incident], at or timezone.now(), by)
     return incident
@@ -112,10 +117,29 @@ _LEVEL_FIELDS = ["escalation_level", "escalation_repeat", "escalation_next_at"]
 _ESCALATION_FIELDS = ["escalation", "escalation_round", *_LEVEL_FIELDS]
 
 
+def _snapshot_readable(snapshot) -> bool:
+    """Whether a stored policy snapshot has the shape ``policy_snapshot`` writes. Only a
+    row written around the services can fail this; it must not stop the others."""
+    try:
+        steps = snapshot["steps"]
+        return bool(steps) and all(
+            isinstance(step["delay"], int | float)
+            and all(isinstance(u, int) for u in step["users"])
+            and all(isinstance(s, int) for s in step["schedules"])
+            for step in steps
+        )
+    except (KeyError, TypeError):
+        return False
+
+
 def _advance(incidents, at, by):
     """Move each (locked) incident to its next level, or finish its escalation."""
-    to_page, finished = [], []
+    to_page, finished, unreadable = [], [], []
     for incident in incidents:
+        if not _snapshot_readable(incident.escalation):
+            incident.escalation_next_at = None
+            unreadable.append(incident)
+            continue
         steps = incident.escalation["steps"]
         if incident.escalation_level + 1 < len(steps):
             incident.escalation_level += 1
@@ -127,8 +151,8 @@ def _advance(incidents, at, by):
         else:
             incident.escalation_next_at = None
             finished.append(incident)
-    if finished:
-        Incident.objects.bulk_update(finished, ["escalation_next_at"])
+    if finished or unreadable:
+        Incident.objects.bulk_update([*finished, *unreadable], ["escalation_next_at"])
         _timeline_many(
             [
                 (
@@ -137,10 +161,21 @@ def _advance(incidents, at, by):
                     {"level": incident.escalation_level, "repeat": incident.escalation_repeat},
                 )
                 for incident in finished
+            ]
+            + [
+                (
+                    incident,
+                    "Escalation stopped: its stored policy snapshot cannot be read. "
+                    "Page the responders by hand.",
+                    {"unreadable": True},
+                )
+                for incident in unreadable
             ],
             at,
             by,
         )
+        for incident in unreadable:
+            logger.error("incident %s: unreadable escalation snapshot; stopped", incident.pk)
     _page(to_page, at, by)
 
 

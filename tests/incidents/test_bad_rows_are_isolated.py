@@ -203,6 +203,35 @@ def test_escalation_goes_on_for_incidents_paging_healthy_schedules(world):
     )
 
 
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        pytest.param('{"steps": 5}', id="steps-not-a-list"),
+        pytest.param('{"steps": [{"delay": "soon", "users": [], "schedules": []}]}', id="delay"),
+        pytest.param("[]", id="not-an-object"),
+    ],
+)
+def test_an_unreadable_escalation_snapshot_stops_only_its_own_escalation(world, snapshot):
+    by_name = world["services"]
+    with time_machine.travel(T0, tick=False):
+        corrupt = services.incident_create(service=by_name["healthy"], title="corrupt")
+        healthy = services.incident_create(service=by_name["healthy"], title="healthy")
+    write_around_validation("incidents_incident", "escalation", snapshot, corrupt.pk)
+
+    with time_machine.travel(T0 + timedelta(minutes=6), tick=False):
+        assert services.escalations_advance_due() == 2
+        services.escalation_advance(incident=corrupt)  # the API's "escalate now": no 500
+
+    healthy.refresh_from_db()
+    corrupt.refresh_from_db()
+    assert (healthy.escalation_level, paged_at(healthy, 1)) == (1, ["ben"])
+    assert corrupt.escalation_next_at is None
+    assert paged_at(corrupt, 1) == []
+    assert corrupt.timeline.filter(
+        kind="escalation", message__startswith="Escalation stopped: its stored policy snapshot"
+    ).exists()
+
+
 @pytest.mark.parametrize("world", BROKEN_SCHEDULES, indirect=True)
 def test_the_schedule_api_and_admin_still_answer_with_a_broken_schedule(world, people):
     viewer = APIClient()
