@@ -4,6 +4,8 @@ With nothing set, the project runs on one machine with no servers: SQLite, a fil
 cache and a filesystem message broker, all under ``var/``.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,6 +157,29 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Sent on every response (core.security). Scripts and styles come from this server only
+# (the admin, the browsable API and Swagger UI serve theirs as static files); inline
+# style attributes are allowed, inline scripts are not, but for one event handler known
+# by its hash: the browsable API's "Log out" link.
+_DRF_LOGOUT_HANDLER = 'document.getElementById("logoutForm").submit()'
+_DRF_LOGOUT_HASH = base64.b64encode(hashlib.sha256(_DRF_LOGOUT_HANDLER.encode()).digest())
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        f"script-src 'self' 'unsafe-hashes' 'sha256-{_DRF_LOGOUT_HASH.decode()}'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+)
+# Whether the workers may call private, loopback, link-local and other non-public
+# addresses (contact-method and outgoing webhooks). Off in production so that a URL
+# typed in by a user cannot reach internal services; on in development.
+OUTGOING_ALLOW_PRIVATE = env.bool("OUTGOING_ALLOW_PRIVATE", default=DEBUG)
 
 # --- API --------------------------------------------------------------------
 
@@ -194,6 +220,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API speaks JSON; the form parsers exist for the browsable API's HTML forms.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser", "core.api.parsers.JSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -204,6 +232,7 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "incidents.models.integrations.AlertStatus",
         "IntegrationKindEnum": "incidents.models.integrations.IntegrationKind",
         "TimelineKindEnum": "incidents.models.timeline.TimelineKind",
+        "ContactKindEnum": "oncall.models.ContactKind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -224,6 +253,8 @@ SPECTACULAR_SETTINGS = {
 API_TOKEN_PREFIX = "vgl_"
 # The largest JSON body the API reads (the PagerDuty Events API's limit); larger is a 413.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
+# How far a Grafana signature's timestamp may be from now (either way), in seconds.
+GRAFANA_SIGNATURE_MAX_AGE_SECONDS = env.int("GRAFANA_SIGNATURE_MAX_AGE_SECONDS", default=300)
 
 # --- Celery -----------------------------------------------------------------
 

@@ -64,14 +64,22 @@ def incident_timeline(incident: Incident) -> QuerySet[TimelineEntry]:
     return incident.timeline.select_related("actor_user").order_by("created_at", "id")
 
 
+# Incident.number is a PositiveIntegerField: a larger number is no incident's.
+_MAX_NUMBER = 2**31 - 1
+
+
 def incident_search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
-    """Title, summary, service name, or a reference such as INC-42 (or just 42)."""
+    """Title, summary, service name, or a reference such as INC-42 (or just 42). Any
+    text is safe: text with a NUL (which PostgreSQL refuses in a string) matches
+    nothing, and only ASCII digits in range are read as a number."""
     text = text.strip()
+    if "\x00" in text:
+        return queryset.none()
     condition = (
         Q(title__icontains=text) | Q(summary__icontains=text) | Q(service__name__icontains=text)
     )
     number = text.upper().removeprefix(Incident.PREFIX)
-    if number.isdigit():
+    if number.isascii() and number.isdecimal() and 0 < int(number) <= _MAX_NUMBER:
         condition |= Q(number=int(number))
     return queryset.filter(condition)
 

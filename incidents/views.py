@@ -1,45 +1,99 @@
-"""Pages outside the admin and the API: one-click responses from a page's email."""
+"""Pages outside the admin and the API: one-click responses from a page's email.
 
-from django.contrib.auth import get_user_model
+A link (``/respond/<token>``, signed, 24 hours, acting as the paged user) never acts on
+GET or HEAD: mail scanners and link previews fetch every link. Opening it shows the
+incident and a button; the button POSTs back to the same address, and that acts, once.
+
+CSRF: the POST is exempt from Django's cookie check on purpose. What authorises it is the
+signed token in the address, not a session: the view acts as the token's user whoever
+is signed in (or nobody), so a forged cross-site request could only act with a token its
+author already holds, and then they could act without the victim's browser. A cookie
+check would protect nothing and would refuse people whose mail app opens links in a
+browser without cookies. The form also carries a second token, signed for this link by
+the confirmation page (``confirm``): a bare POST to a link's address (a scanner, a
+prefetch) does not act; only the page's button does.
+"""
+
 from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
-from incidents.models import Incident
-from incidents.services.incidents import INCIDENT_ACTIONS
-from incidents.services.notifications import respond_token_read
+from incidents.services.notifications import (
+    RESPOND_MAX_AGE,
+    RespondLinkError,
+    respond_link_check,
+    respond_link_use,
+)
 
-# The verbs a page's links offer.
-ACTIONS = {verb: INCIDENT_ACTIONS[verb] for verb in ("acknowledge", "resolve")}
+CONFIRM_SALT = "vigil.respond.confirm"
+# What each verb's button and result say.
+VERBS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
 
 
+@csrf_exempt  # the signed token is the proof (see the module's docstring)
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def respond(request, token):
-    """Acknowledge or resolve from the link in a page, acting as the paged user. The link
-    is signed and expires after 24 hours; repeating it changes nothing."""
+    """GET/HEAD: what the link would do, with a button; POST: do it, once."""
     try:
-        claim = respond_token_read(token)
-    except signing.SignatureExpired:
-        return _page(request, "This link has expired.", status=410)
-    except signing.BadSignature:
-        return _page(request, "This link is not valid.", status=404)
-    user = get_user_model().objects.filter(pk=claim["u"], is_active=True).first()
-    incident = Incident.objects.filter(pk=claim["i"]).first()
-    if user is None or incident is None or claim["a"] not in ACTIONS:
-        return _page(request, "This link is not valid.", status=404)
+        link = respond_link_check(token=token)
+    except RespondLinkError as error:
+        return _page(request, error.message, status=error.http_status)
+    if request.method != "POST":
+        return _confirmation(request, token, link)
+    if not _confirmed(request, link):
+        return _confirmation(
+            request, token, link, status=400, note="Confirm with the button below."
+        )
     try:
-        incident = ACTIONS[claim["a"]](incident=incident, by=user)
+        incident = respond_link_use(token=token)
     except DomainError as error:
-        return _page(request, error.message, incident=incident, status=409)
+        return _page(request, error.message, incident=link.incident, status=error.http_status)
     return _page(request, f"{incident.reference} is {incident.status}.", incident=incident)
 
 
-def _page(request, message, *, incident=None, status=200) -> HttpResponse:
-    return render(
+def _confirm_token(link) -> str:
+    return signing.dumps(link.digest, salt=CONFIRM_SALT)
+
+
+def _confirmed(request, link) -> bool:
+    try:
+        digest = signing.loads(
+            request.POST.get("confirm", ""), salt=CONFIRM_SALT, max_age=RESPOND_MAX_AGE
+        )
+    except signing.BadSignature:
+        return False
+    return digest == link.digest
+
+
+def _confirmation(request, token, link, *, status=200, note="") -> HttpResponse:
+    verb = VERBS[link.action]
+    return _page(
+        request,
+        f"{verb} {link.incident.reference}?",
+        incident=link.incident,
+        status=status,
+        form={
+            "verb": verb,
+            "confirm": _confirm_token(link),
+            "user": link.user.get_username(),
+            "note": note,
+        },
+    )
+
+
+def _page(request, message, *, incident=None, status=200, form=None) -> HttpResponse:
+    response = render(
         request,
         "incidents/respond.html",
-        {"message": message, "incident": incident},
+        {"message": message, "incident": incident, "form": form},
         status=status,
     )
+    # The token is in this page's address: do not send it on with a followed link.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

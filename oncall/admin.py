@@ -1,12 +1,15 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from core.admin_writes import ServiceWritesAdmin, ServiceWritesInline
+from core.errors import DomainError
+from core.secrets import secret_generate
 from oncall import selectors, services
 from oncall.models import ContactMethod, LayerMember, Schedule, ScheduleLayer, ScheduleOverride
 
@@ -169,18 +172,101 @@ class ScheduleAdmin(ServiceWritesAdmin):
 
 @admin.register(ContactMethod)
 class ContactMethodAdmin(ServiceWritesAdmin):
+    """Pages, and their one-click acknowledge/resolve links acting as the recipient, go
+    to a method's address: only its owner (or a superuser) sets the kind and address, and
+    a staff user adds methods for themselves only. Others with the permission may view
+    and disable a method, nothing more. The signing secret is shown once, to the owner
+    (when they add the method or rotate its secret); the pages show its first
+    characters only."""
+
     list_display = ("user", "kind", "address", "enabled")
     list_select_related = ("user",)
     list_filter = ("kind", "enabled")
     search_fields = ("user__username", "address")
     autocomplete_fields = ("user",)
-    readonly_fields = ("secret",)
+    actions = ("rotate_secrets",)
+
+    @staticmethod
+    def _owns(request, method) -> bool:
+        return method is not None and method.user_id == request.user.pk
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            # A superuser may add a method for anyone; everyone else for themselves.
+            user = ("user",) if request.user.is_superuser else ()
+            return (*user, "kind", "address", "enabled")
+        return ("user", "kind", "address", "enabled", "signing_secret")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        if request.user.is_superuser:
+            return ("signing_secret",)
+        if self._owns(request, obj):
+            return ("user", "signing_secret")
+        return ("user", "kind", "address", "signing_secret")
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or request.user.is_superuser:
+            return allowed
+        return allowed and self._owns(request, obj)
+
+    @admin.display(description="secret")
+    def signing_secret(self, method):
+        hint = f"{method.secret[:4]}…" if method.secret else "—"
+        return f"{hint} (shown to its owner only, when added or rotated)"
+
+    def _refuse_unless_owner(self, request, instance, what):
+        if not (request.user.is_superuser or self._owns(request, instance)):
+            raise DomainError(f"Only the owner of a contact method or a superuser may {what}.")
 
     def create(self, request, data, parent=None):
-        return services.contact_method_create(**data)
+        if not request.user.is_superuser or "user" not in data:
+            data["user"] = request.user
+        method = services.contact_method_create(**data)
+        if method.kind == "webhook" and self._owns(request, method):
+            self._show_secret(request, method)
+        elif method.kind == "webhook":
+            messages.info(
+                request,
+                f"Its signing secret is shown to {method.user} only: they see it when they "
+                "add a webhook method themselves (API or admin) or rotate its secret.",
+            )
+        return method
 
     def update(self, request, instance, data):
+        if set(data) - {"enabled"}:
+            self._refuse_unless_owner(request, instance, "change its kind or address")
         return services.contact_method_update(method=instance, **data)
 
     def delete(self, request, instance):
+        self._refuse_unless_owner(request, instance, "delete it")
         services.contact_method_delete(method=instance)
+
+    def _show_secret(self, request, method):
+        messages.warning(
+            request,
+            format_html(
+                "Signing secret for your {} contact method: <code>{}</code> — copy it now, "
+                "it will not be shown again.",
+                method.kind,
+                method.secret,
+            ),
+        )
+
+    @admin.action(
+        description="Rotate the signing secret of selected contact methods (your own)",
+        permissions=["change"],
+    )
+    def rotate_secrets(self, request, queryset):
+        for method in queryset:
+            if not self._owns(request, method):
+                messages.error(request, f"Not rotated: {method} is not yours.")
+                continue
+            try:
+                services.contact_method_update(method=method, secret=secret_generate())
+            except ValidationError as error:
+                messages.error(request, f"Not rotated: {method}: {' '.join(error.messages)}")
+                continue
+            self._show_secret(request, method)

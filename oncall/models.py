@@ -11,8 +11,10 @@ from core.models import TimeStampedModel
 from core.secrets import secret_generate
 from oncall.validators import (
     validate_contact_address,
+    validate_handoff_date,
     validate_restrictions,
     validate_rotation_length,
+    validate_single_line,
     validate_time_zone,
 )
 
@@ -20,7 +22,8 @@ from oncall.validators import (
 class Schedule(TimeStampedModel):
     """Who is on call when, in one time zone: layers of rotations, and overrides on top."""
 
-    name = models.CharField(max_length=100)
+    # One line: it names the schedule's calendar feed and its events.
+    name = models.CharField(max_length=100, validators=[validate_single_line])
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="schedules")
     time_zone = models.CharField(
         max_length=64,
@@ -55,7 +58,9 @@ class ScheduleLayer(models.Model):
     )
     # The first handoff, as wall time in the schedule's time zone (not an instant: a
     # 09:00 handoff stays at 09:00 local time when the clocks change).
-    handoff_date = models.DateField()
+    handoff_date = models.DateField(
+        validators=[validate_handoff_date], help_text="From 2000 to 2100."
+    )
     handoff_time = models.TimeField()
     # [{"days": [0..6, Monday=0], "start": "09:00", "end": "17:00"}] in local time; an end
     # at or before the start runs past midnight. Empty: no restriction.

@@ -12,12 +12,13 @@ that has someone on call, else nobody (a gap).
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 OVERRIDE = "override"
+ONE_DAY = timedelta(days=1)
+TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -72,34 +73,77 @@ class _Piece:
     source: str = field(compare=False)
 
 
+# The representable range. Wall times and instants near either end (a handoff stored as
+# 9999-12-31 23:00 in New York is 10000-01-01 in UTC) are clipped to it instead of
+# raising OverflowError: a turn that would start after the end of time never starts, and
+# one that would end after it runs to the end.
+MIN_INSTANT = datetime.min.replace(tzinfo=UTC)
+MAX_INSTANT = datetime.max.replace(tzinfo=UTC)
+# At most this many turns of one layer in one window: a rotation stored around the
+# model's validation (one second, say) is refused instead of looping for hours.
+MAX_TURNS = 100_000
+_LATE = 5000  # a year past this overflowed upwards, before it downwards
+
+
 def _utc(wall: datetime, zone: ZoneInfo) -> datetime:
-    return wall.replace(tzinfo=zone).astimezone(UTC)
+    """The instant of a wall time in ``zone``, clipped to the representable range."""
+    try:
+        return wall.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return MAX_INSTANT if wall.year > _LATE else MIN_INSTANT
 
 
-def _handoff(layer: Layer, k: int) -> datetime:
-    return layer.first_handoff + k * layer.rotation
+def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The naive wall time of an instant in ``zone``, clipped to the representable range."""
+    try:
+        return instant.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.max if instant.year > _LATE else datetime.min
+
+
+def _later(moment, delta: timedelta):
+    """``moment + delta`` (a datetime or a date), or None past the end of the calendar."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return None
+
+
+def _handoff(layer: Layer, k: int) -> datetime | None:
+    """Handoff ``k`` as wall time, or None when it falls after the end of the calendar."""
+    try:
+        return layer.first_handoff + k * layer.rotation
+    except OverflowError:
+        return None
 
 
 def layer_shifts(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime) -> list[_Piece]:
     """The layer's turns that overlap [start, end), restricted, clipped, in UTC."""
     if not layer.members or start >= end:
         return []
-    wall_start = start.astimezone(zone).replace(tzinfo=None)
+    if layer.rotation <= timedelta(0):
+        raise ValueError(f"layer {layer.id}: a rotation must be positive")
+    if (end - start) // layer.rotation > MAX_TURNS:
+        raise ValueError(f"layer {layer.id}: more than {MAX_TURNS} turns in the window")
+    wall_start = _wall(start, zone)
     # One turn early: wall time and instants disagree by up to a DST offset.
-    k = max(0, math.floor((wall_start - layer.first_handoff) / layer.rotation) - 1)
+    k = max(0, (wall_start - layer.first_handoff) // layer.rotation - 1)
     pieces = []
-    while True:
-        turn_start = _utc(_handoff(layer, k), zone)
+    handoff = _handoff(layer, k)
+    while handoff is not None:
+        turn_start = _utc(handoff, zone)
         if turn_start >= end:
             break
-        turn_end = _utc(_handoff(layer, k + 1), zone)
+        following = _handoff(layer, k + 1)
+        turn_end = MAX_INSTANT if following is None else _utc(following, zone)
         if turn_end > start:
             user = layer.members[k % len(layer.members)]
-            for piece_start, piece_end in _restricted(layer, zone, turn_start, turn_end):
-                lo, hi = max(piece_start, start), min(piece_end, end)
-                if lo < hi:
-                    pieces.append(_Piece(lo, hi, user, f"layer:{layer.id}"))
-        k += 1
+            # Only the part inside the window is restricted: a turn may last 366 days.
+            lo, hi = max(turn_start, start), min(turn_end, end)
+            if lo < hi:
+                for piece_start, piece_end in _restricted(layer, zone, lo, hi):
+                    pieces.append(_Piece(piece_start, piece_end, user, f"layer:{layer.id}"))
+        k, handoff = k + 1, following
     return pieces
 
 
@@ -109,19 +153,20 @@ def _restricted(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime):
         yield start, end
         return
     windows = []
-    first = start.astimezone(zone).date() - timedelta(days=1)
-    last = end.astimezone(zone).date()
-    day: date = first
-    while day <= last:
+    # From the day before (a window opened then may run past midnight) to the last day.
+    day: date | None = _wall(start, zone).date()
+    day = _later(day, -ONE_DAY) or day
+    last = _wall(end, zone).date()
+    while day is not None and day <= last:
         for restriction in layer.restrictions:
             if day.weekday() not in restriction.days:
                 continue
             opens = datetime.combine(day, restriction.start)
             closes = datetime.combine(day, restriction.end)
             if closes <= opens:
-                closes += timedelta(days=1)
+                closes = _later(closes, ONE_DAY) or datetime.max
             windows.append((_utc(opens, zone), _utc(closes, zone)))
-        day += timedelta(days=1)
+        day = _later(day, ONE_DAY)
     for lo, hi in _union(windows):
         lo, hi = max(lo, start), min(hi, end)
         if lo < hi:
@@ -182,5 +227,9 @@ def gaps(spec: ScheduleSpec, start: datetime, end: datetime) -> list[Shift]:
 
 def oncall_at(spec: ScheduleSpec, when: datetime) -> int | None:
     """The user on call at ``when``, or None."""
-    shifts = final_shifts(spec, when, when + timedelta(microseconds=1))
+    if when >= MAX_INSTANT:
+        # The last instant has no next one: whoever holds the tick that ends there.
+        shifts = final_shifts(spec, MAX_INSTANT - TICK, MAX_INSTANT)
+        return shifts[-1].user if shifts else None
+    shifts = final_shifts(spec, when, when + TICK)
     return shifts[0].user if shifts else None

@@ -14,7 +14,9 @@ from oncall.validators import parse_clock
 
 logger = logging.getLogger(__name__)
 
-# What evaluating a corrupt stored schedule can raise (bad JSON shapes, dates past 9999).
+# What evaluating a corrupt stored schedule can raise (bad JSON shapes, a rotation too
+# short to evaluate). OverflowError is a safety net only: oncall.rotation clips dates at
+# the ends of the calendar.
 BROKEN_SCHEDULE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError)
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from catalog.models import Service
 from core.models import OutboxRow
+from core.net import validate_outgoing_url
 from core.secrets import secret_generate
 from webhooks.events import event_names
 
@@ -28,7 +29,11 @@ class OutgoingWebhook(models.Model):
     """Tell another tool about events: a signed JSON POST per event."""
 
     name = models.CharField(max_length=100)
-    url = models.URLField(max_length=1000)
+    url = models.URLField(
+        max_length=1000,
+        validators=[validate_outgoing_url],
+        help_text="http(s); a public address unless OUTGOING_ALLOW_PRIVATE is on.",
+    )
     secret = models.CharField(
         max_length=100, default=secret_generate, editable=False, help_text="Signs every body."
     )

@@ -2,25 +2,26 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from catalog.models import Service, Team
+from core.api.fields import ModelSerializer
 
 User = get_user_model()
 
 
-class TeamRefSerializer(serializers.ModelSerializer):
+class TeamRefSerializer(ModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "slug", "name"]
         read_only_fields = fields
 
 
-class ServiceRefSerializer(serializers.ModelSerializer):
+class ServiceRefSerializer(ModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "slug", "name"]
         read_only_fields = fields
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     members = serializers.PrimaryKeyRelatedField(
         many=True, queryset=User.objects.filter(is_active=True), required=False
     )
@@ -32,7 +33,7 @@ class TeamSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "service_count", "created_at"]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(ModelSerializer):
     team_detail = TeamRefSerializer(source="team", read_only=True)
 
     class Meta:

@@ -1,10 +1,10 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import IsAuthenticated
 
 from catalog import selectors, services
 from catalog.api import serializers as s
+from core.api.fields import FilterBackend
 from core.api.permissions import RoleModelPermissions
 
 
@@ -14,7 +14,7 @@ class ServiceViewSet(viewsets.ModelViewSet):
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     serializer_class = s.ServiceSerializer
-    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [FilterBackend, SearchFilter, OrderingFilter]
     filterset_fields = ["team", "tier"]
     search_fields = ["name", "slug", "description"]
     ordering_fields = ["name", "tier", "created_at"]

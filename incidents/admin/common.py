@@ -1,5 +1,6 @@
 from django.utils.html import format_html
 
+from core.net import is_http_url
 from incidents.models import IncidentSeverity, IncidentStatus
 
 SEVERITY_COLOURS = {
@@ -24,3 +25,13 @@ def badge(text, colour):
         colour,
         text,
     )
+
+
+def external_link(url, text):
+    """A link that opens ``url`` in a new tab if it is an http(s) URL; anything else
+    (``javascript:``, ``data:``...) is shown as plain text, never as a link."""
+    if not url:
+        return "—"
+    if not isinstance(url, str) or not is_http_url(url):
+        return str(url)  # escaped by the admin
+    return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, text)

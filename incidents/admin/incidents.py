@@ -3,13 +3,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from core.admin_writes import LatestRowsInline, ReadOnlyInline
 from core.errors import DomainError
 from incidents import selectors, services
-from incidents.admin.common import SEVERITY_COLOURS, STATUS_COLOURS, badge
+from incidents.admin.common import SEVERITY_COLOURS, STATUS_COLOURS, badge, external_link
 from incidents.lifecycle import allowed_actions
 from incidents.models import Alert, Incident, TimelineEntry
 from incidents.services.incidents import INCIDENT_ACTIONS
@@ -37,12 +36,12 @@ class IncidentAlertInline(LatestRowsInline):
 
     @admin.display(description="runbook")
     def runbook(self, alert):
-        url = alert.annotations.get("runbook_url")
-        return format_html('<a href="{}">runbook</a>', url) if url else "—"
+        annotations = alert.annotations if isinstance(alert.annotations, dict) else {}
+        return external_link(annotations.get("runbook_url"), "runbook")
 
     @admin.display(description="source")
     def source(self, alert):
-        return format_html('<a href="{}">link</a>', alert.source_url) if alert.source_url else "—"
+        return external_link(alert.source_url, "link")
 
 
 @admin.register(Incident)

@@ -1,13 +1,66 @@
 import django_filters
+from django import forms
 from django.db.models import Q
+from django_filters.widgets import BooleanWidget
 
 from incidents import selectors
 from incidents.models import Incident, IncidentSeverity, IncidentSource, IncidentStatus
 from incidents.models.incidents import OPEN_STATUSES
 
+# Ids are 64-bit; a larger number names nothing (and would overflow the database's int).
+MAX_ID = 2**63 - 1
+NOTHING = Q(pk__in=[])
+
+
+def as_id(value: str) -> int | None:
+    """``value`` as a row id if it is one written in ASCII digits, else None. Not
+    ``str.isdigit()``: it accepts "²" and "١٢", which ``int()`` refuses or reads."""
+    if not (value.isascii() and value.isdecimal()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
 
 def _id_or_slug(prefix: str, value: str) -> Q:
-    return Q(**{f"{prefix}_id": int(value)}) if value.isdigit() else Q(**{f"{prefix}__slug": value})
+    if value.isascii() and value.isdecimal():
+        number = as_id(value)
+        return Q(**{f"{prefix}_id": number}) if number is not None else NOTHING
+    return Q(**{f"{prefix}__slug": value})
+
+
+class _RawBooleanWidget(BooleanWidget):
+    """Hands the value over as sent (the stock widgets turn unknown values into None)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if isinstance(value, str):
+            value = {"true": True, "1": True, "false": False, "0": False}.get(value.lower())
+        return super().render(name, value, attrs, renderer=renderer)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``); anything else is a 400, not silently no filter."""
+
+    widget = _RawBooleanWidget
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -21,7 +74,7 @@ class IncidentFilter(django_filters.FilterSet):
     )
     triggered_after = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="gte")
     triggered_before = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="lt")
-    open = django_filters.BooleanFilter(
+    open = StrictBooleanFilter(
         method="filter_open", help_text="true: triggered, acknowledged or mitigated."
     )
     q = django_filters.CharFilter(
@@ -41,8 +94,9 @@ class IncidentFilter(django_filters.FilterSet):
     def filter_assignee(self, queryset, name, value):
         if value == "me":
             return queryset.filter(assignees=self.request.user)
-        if value.isdigit():
-            return queryset.filter(assignees__id=int(value))
+        if value.isascii() and value.isdecimal():
+            number = as_id(value)
+            return queryset.filter(assignees__id=number) if number else queryset.none()
         return queryset.filter(assignees__username=value)
 
     def filter_open(self, queryset, name, value):

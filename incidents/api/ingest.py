@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import parsers
 from core.api.errors import error_body
 from incidents import selectors, services
 from incidents.api import ingest_schema as doc
@@ -47,10 +48,14 @@ def read_body(request) -> bytes:
 
 
 def parse_json(raw: bytes):
+    """The body as JSON, every string made storable (lone surrogates become U+FFFD, NUL
+    characters go): a sender cannot fix its payload, and refusing it would lose the alert."""
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return parsers.loads(raw, clean=True)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IngestRefused(400, "parse_error", f"The body is not valid JSON: {exc}") from exc
+    except ValueError as exc:
+        raise IngestRefused(400, "parse_error", f"The body cannot be accepted: {exc}") from exc
 
 
 def bearer_secret(request) -> str:
@@ -76,18 +81,23 @@ class _IngestView(APIView):
     parse = None
 
     def post(self, request):
+        release = None  # undoes what verify() recorded, unless the delivery is stored
         try:
             raw = read_body(request)
             integration = authenticate(self.kind, bearer_secret(request))
-            self.verify(request, integration, raw)
+            release = self.verify(request, integration, raw)
             groups = type(self).parse(parse_json(raw))
+            outcomes = services.alerts_ingest(integration=integration, groups=groups)
         except IngestRefused as refused:
-            return self.refusal(refused)
+            return self.refusal(refused, release)
         except PayloadError as invalid:
             return self.refusal(
-                IngestRefused(400, "validation_error", str(invalid), invalid.errors)
+                IngestRefused(400, "validation_error", str(invalid), invalid.errors), release
             )
-        outcomes = services.alerts_ingest(integration=integration, groups=groups)
+        except BaseException:
+            if release is not None:
+                release()
+            raise
         # A plain JSON response: senders do not negotiate content, and this is the hot path.
         return JsonResponse(
             {
@@ -106,10 +116,14 @@ class _IngestView(APIView):
             }
         )
 
-    def verify(self, request, integration, raw: bytes) -> None:
-        """Further checks of the sender (signatures)."""
+    def verify(self, request, integration, raw: bytes):
+        """Further checks of the sender (signatures); may return a function that undoes
+        what it recorded, called when the delivery is not stored after all."""
+        return None
 
-    def refusal(self, refused: IngestRefused) -> Response:
+    def refusal(self, refused: IngestRefused, release=None) -> Response:
+        if release is not None:
+            release()
         body = error_body(
             refused.code, refused.message, {"errors": refused.errors} if refused.errors else None
         )
@@ -141,7 +155,10 @@ class AlertmanagerIngestView(_IngestView):
     auth=[{"integrationSecret": []}],
     description="Grafana Alerting webhook contact point. Bearer authorization with the "
     "integration's secret; when the integration has an HMAC secret, "
-    "`X-Grafana-Alerting-Signature` must be the hex HMAC-SHA256 of the body.",
+    "`X-Grafana-Alerting-Signature` must be the hex HMAC-SHA256 of the body, or of "
+    "`timestamp:body` when the integration names a timestamp header. That timestamp "
+    "(Unix seconds, as Grafana sends it) must be within GRAFANA_SIGNATURE_MAX_AGE_SECONDS "
+    "(default 300) of now, and each signature is accepted once: a replay is a 401.",
 )
 class GrafanaIngestView(_IngestView):
     kind = IntegrationKind.GRAFANA
@@ -149,7 +166,7 @@ class GrafanaIngestView(_IngestView):
 
     def verify(self, request, integration, raw):
         if not integration.hmac_secret:
-            return
+            return None
         signature = request.META.get("HTTP_X_GRAFANA_ALERTING_SIGNATURE", "")
         timestamp = None
         if integration.hmac_timestamp_header:
@@ -163,6 +180,23 @@ class GrafanaIngestView(_IngestView):
             raise IngestRefused(
                 401, "signature_invalid", "The body's HMAC signature does not match."
             )
+        if timestamp is None:
+            return None
+        # A signed timestamp is what makes a captured request useless later: it must be
+        # recent, and each signature is accepted once while it is.
+        max_age = settings.GRAFANA_SIGNATURE_MAX_AGE_SECONDS
+        if not grafana.timestamp_fresh(timestamp, max_age=max_age):
+            raise IngestRefused(
+                401,
+                "signature_invalid",
+                f"The signature timestamp is not within {max_age} seconds of now.",
+            )
+        claim = grafana.replay_claim(integration.pk, signature, max_age=max_age)
+        if claim is None:
+            raise IngestRefused(
+                401, "signature_invalid", "This signed request has already been received."
+            )
+        return claim
 
 
 @extend_schema(

@@ -1,7 +1,10 @@
 """Request and response bodies of the integration endpoints, for the OpenAPI schema.
 
 The endpoints parse their bodies with ``incidents.ingest`` (fast, and tolerant of the
-unknown keys newer senders add); these serializers only describe them.
+unknown keys newer senders add); these serializers only describe them. Beyond what
+they say: times are RFC 3339 between 1970 and 2200 (Go's zero time, year 1, means
+none); NUL characters are dropped and lone surrogates become U+FFFD; JSON nested
+deeper than 100 levels, NaN and infinite numbers are refused.
 """
 
 from rest_framework import serializers
@@ -105,13 +108,18 @@ class PagerDutyPayload(serializers.Serializer):
         return {**super().get_fields(), "class": serializers.CharField(required=False)}
 
 
+class PagerDutyLink(serializers.Serializer):
+    href = serializers.CharField()
+    text = serializers.CharField(required=False)
+
+
 class PagerDutyEvent(serializers.Serializer):
     routing_key = serializers.CharField(help_text="The integration's secret.")
     event_action = serializers.ChoiceField(choices=["trigger", "acknowledge", "resolve"])
     dedup_key = serializers.CharField(max_length=255, required=False)
     payload = PagerDutyPayload(required=False, help_text="Required for trigger events.")
     images = serializers.ListField(child=serializers.DictField(), required=False)
-    links = serializers.ListField(child=serializers.DictField(), required=False)
+    links = PagerDutyLink(many=True, required=False)
     client = serializers.CharField(required=False)
     client_url = serializers.CharField(required=False)
 
@@ -126,7 +134,7 @@ class PagerDutyChangePayload(serializers.Serializer):
 class PagerDutyChangeEvent(serializers.Serializer):
     routing_key = serializers.CharField()
     payload = PagerDutyChangePayload()
-    links = serializers.ListField(child=serializers.DictField(), required=False)
+    links = PagerDutyLink(many=True, required=False)
 
 
 class PagerDutyAccepted(serializers.Serializer):

@@ -9,6 +9,7 @@ from incidents.ingest.types import (
     AlertGroup,
     IncomingAlert,
     PayloadError,
+    optional_string,
     parse_time,
     require_mapping,
     string_map,
@@ -65,13 +66,10 @@ def parse_alert(item, errors: list[str], where: str) -> IncomingAlert | None:
     annotations = string_map(item.get("annotations"), errors, f"{where}.annotations")
     starts_at = parse_time(item.get("startsAt"), errors, f"{where}.startsAt")
     ends_at = parse_time(item.get("endsAt"), errors, f"{where}.endsAt")
-    source_url = item.get("generatorURL") or ""
-    if not isinstance(source_url, str):
-        errors.append(f"{where}.generatorURL: expected a string")
-        source_url = ""
-    fingerprint = item.get("fingerprint") or label_fingerprint(labels)
+    source_url = optional_string(item.get("generatorURL"), errors, f"{where}.generatorURL")
+    fingerprint = optional_string(item.get("fingerprint"), errors, f"{where}.fingerprint")
     return IncomingAlert(
-        fingerprint=str(fingerprint)[:255],
+        fingerprint=(fingerprint or label_fingerprint(labels))[:255],
         status=status,
         summary=annotations.get("summary") or labels.get("alertname", ""),
         severity_value=labels.get("severity", ""),

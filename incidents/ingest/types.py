@@ -48,8 +48,16 @@ class AlertGroup:
         return not self.resolved and not self.acknowledge
 
 
+# The times a sender may give: an alert before the Unix epoch or past 2200 is a broken
+# clock or a made-up value, and a year-9999 time with a negative offset cannot even be
+# converted to UTC (OverflowError).
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def parse_time(value, errors: list[str], where: str) -> datetime | None:
-    """An RFC 3339 time (nanoseconds allowed); None for an empty or zero time."""
+    """An RFC 3339 time (nanoseconds allowed) in UTC; None for an empty or zero time
+    (Go's zero time, ``0001-01-01T00:00:00Z``, is Alertmanager's "no end yet")."""
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -58,11 +66,31 @@ def parse_time(value, errors: list[str], where: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        errors.append(f"{where}: {value!r} is not an RFC 3339 time")
+        errors.append(f"{where}: {value[:64]!r} is not an RFC 3339 time")
         return None
     if parsed.year == _ZERO_TIME_YEAR:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        parsed = None
+    if parsed is None or not EARLIEST_TIME <= parsed < LATEST_TIME:
+        errors.append(
+            f"{where}: {value[:64]!r} is out of range "
+            f"({EARLIEST_TIME:%Y-%m-%d} to {LATEST_TIME:%Y-%m-%d})"
+        )
+        return None
+    return parsed
+
+
+def optional_string(value, errors: list[str], where: str) -> str:
+    """A string field that may be absent or null ("" then)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.append(f"{where}: expected a string")
+        return ""
+    return value
 
 
 def require_mapping(value, errors, where) -> dict:

@@ -23,6 +23,7 @@ from incidents.ingest.types import (
     AlertGroup,
     IncomingAlert,
     PayloadError,
+    optional_string,
     parse_time,
     string_map,
 )
@@ -84,15 +85,12 @@ def _event(event, errors, where):
         severity = ""
     labels = string_map(event.get("labels"), errors, f"{where}labels")
     annotations = string_map(event.get("annotations"), errors, f"{where}annotations")
-    links = event.get("links") or []
-    if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
-        errors.append(f"{where}links: expected a list of {{href, text}} objects")
-        links = []
+    links = parse_links(event.get("links"), errors, f"{where}links")
     starts_at = parse_time(event.get("starts_at"), errors, f"{where}starts_at")
-    summary = event.get("summary") or ""
+    summary = optional_string(event.get("summary"), errors, f"{where}summary")
     key = dedup_key or "title:" + hashlib.sha256(title.encode()).hexdigest()[:32]
     for i, link in enumerate(links):
-        annotations.setdefault(f"link:{link.get('text') or i}", str(link.get("href", "")))
+        annotations.setdefault(f"link:{link['text'] or i}", link["href"])
     alert = IncomingAlert(
         fingerprint=key,
         status=status,
@@ -101,7 +99,28 @@ def _event(event, errors, where):
         labels=labels,
         annotations=annotations,
         starts_at=starts_at,
-        source_url=str(links[0].get("href", ""))[:2000] if links else "",
+        source_url=links[0]["href"][:2000] if links else "",
         raw=event,
     )
-    return key, title[:200], str(summary), alert
+    return key, title[:200], summary, alert
+
+
+def parse_links(value, errors: list[str], where: str) -> list[dict]:
+    """``[{"href": ..., "text": ...}]``, both strings (absent or null: "")."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.append(f"{where}: expected a list of {{href, text}} objects")
+        return []
+    links = []
+    for i, link in enumerate(value):
+        if not isinstance(link, dict):
+            errors.append(f"{where}[{i}]: expected an object with href and text")
+            continue
+        links.append(
+            {
+                "href": optional_string(link.get("href"), errors, f"{where}[{i}].href"),
+                "text": optional_string(link.get("text"), errors, f"{where}[{i}].text"),
+            }
+        )
+    return links

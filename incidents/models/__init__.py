@@ -14,6 +14,7 @@ from incidents.models.integrations import (
     IntegrationKind,
 )
 from incidents.models.notifications import Notification
+from incidents.models.respond import RespondLinkUse
 from incidents.models.timeline import TimelineEntry, TimelineKind
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Integration",
     "IntegrationKind",
     "Notification",
+    "RespondLinkUse",
     "ServiceEscalationRule",
     "TimelineEntry",
     "TimelineKind",

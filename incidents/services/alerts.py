@@ -18,6 +18,7 @@ from incidents.ingest import store
 from incidents.ingest.pagerduty import ChangeEventData
 from incidents.ingest.types import RESOLVED, AlertGroup
 from incidents.models import (
+    Alert,
     ChangeEvent,
     Incident,
     IncidentSeverity,
@@ -37,6 +38,11 @@ from incidents.services.integrations import integration_mark_received
 
 MAX_NAMED_IN_TIMELINE = 5
 MAX_FINGERPRINTS_IN_TIMELINE = 50
+# The columns a sender's text goes to: longer text is cut to fit, never refused (an
+# alert refused for a long title would be lost, or retried for ever).
+INCIDENT_TITLE_LENGTH = Incident._meta.get_field("title").max_length
+FINGERPRINT_LENGTH = Alert._meta.get_field("fingerprint").max_length
+SOURCE_URL_LENGTH = Alert._meta.get_field("source_url").max_length
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def _ingest_group(integration, group: AlertGroup, actor, now) -> GroupOutcome:
         try:
             incident = incident_create(
                 service=integration.service,
-                title=group.title or "Alert",
+                title=(group.title.strip() or "Alert")[:INCIDENT_TITLE_LENGTH],
                 summary=group.description,
                 severity=worst,
                 source=IncidentSource.ALERT,
@@ -115,7 +121,7 @@ def _ingest_group(integration, group: AlertGroup, actor, now) -> GroupOutcome:
             {
                 "integration_id": integration.pk,
                 "incident_id": incident_id,
-                "fingerprint": alert.fingerprint,
+                "fingerprint": alert.fingerprint[:FINGERPRINT_LENGTH],
                 "group_key": group.key,
                 "status": alert.status,
                 "summary": alert.summary,
@@ -124,7 +130,7 @@ def _ingest_group(integration, group: AlertGroup, actor, now) -> GroupOutcome:
                 "annotations": alert.annotations,
                 "starts_at": alert.starts_at,
                 "ends_at": alert.ends_at,
-                "source_url": alert.source_url,
+                "source_url": alert.source_url[:SOURCE_URL_LENGTH],
                 "raw": alert.raw,
                 "received_at": now,
             }

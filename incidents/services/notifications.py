@@ -5,31 +5,82 @@ talks to the mail server or the webhook. Every attempt, failed or not, is record
 the incident's timeline.
 """
 
+import hashlib
 import json
-from dataclasses import replace
+import secrets
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
 
+from core.errors import DomainError
 from core.outbox import DeliveryFailed, outbox_deliver, outbox_give_up, outbox_kind, outbox_stale
-from incidents.models import Notification, TimelineKind
+from incidents.models import Incident, Notification, RespondLinkUse, TimelineKind
+from incidents.services.incidents import INCIDENT_ACTIONS
 from incidents.services.timeline import timeline_record
 from oncall.models import ContactKind
 from webhooks.signing import PostFailed, signed_post
 
 RESPOND_SALT = "vigil.respond"
 RESPOND_MAX_AGE = timedelta(hours=24)
+# What a page's links may do, and the permission the recipient must still hold.
+RESPOND_ACTIONS = ("acknowledge", "resolve")
+RESPOND_PERMISSION = "incidents.change_incident"
 
 
 class SendFailed(DeliveryFailed):
     """A delivery failed in a way worth retrying (server down, timeout, 5xx)."""
 
 
+# --- one-click links ---------------------------------------------------------------
+#
+# A page's email carries a signed link per action. Opening it (GET or HEAD, as mail
+# scanners and link previews do) only shows what it would do; the confirmation page's
+# form POSTs back to the same address, and that acts, once, as the recipient, if they
+# are still active and may still change incidents.
+
+
+class RespondLinkError(DomainError):
+    """Why a one-click link does nothing (the page shows the message)."""
+
+    code = "respond_link"
+
+
+class RespondLinkInvalid(RespondLinkError):
+    http_status = 404
+
+
+class RespondLinkGone(RespondLinkError):
+    """Expired, or used already."""
+
+    http_status = 410
+
+
+class RespondLinkRefused(RespondLinkError):
+    """The recipient may no longer act (disabled, or without the permission)."""
+
+    http_status = 403
+
+
+@dataclass(frozen=True)
+class RespondLink:
+    """A valid, unused link: what it does, to which incident, as whom."""
+
+    digest: str  # SHA-256 of the token: the key of its RespondLinkUse once it acts
+    action: str
+    incident: Incident
+    user: object
+
+
 def respond_token(*, incident_id: int, action: str, user_id: int) -> str:
-    return signing.dumps({"i": incident_id, "a": action, "u": user_id}, salt=RESPOND_SALT)
+    """A signed link token; the nonce makes every link distinct (each works once)."""
+    claim = {"i": incident_id, "a": action, "u": user_id, "n": secrets.token_urlsafe(12)}
+    return signing.dumps(claim, salt=RESPOND_SALT)
 
 
 def respond_url(*, incident_id: int, action: str, user_id: int) -> str:
@@ -40,6 +91,65 @@ def respond_url(*, incident_id: int, action: str, user_id: int) -> str:
 def respond_token_read(token: str) -> dict:
     """The signed action; raises signing.BadSignature (or SignatureExpired) otherwise."""
     return signing.loads(token, salt=RESPOND_SALT, max_age=RESPOND_MAX_AGE)
+
+
+def respond_link_check(*, token: str) -> RespondLink:
+    """What ``token``'s link would do, changing nothing; raises RespondLinkError (404
+    forged or unknown, 410 expired or used, 403 the recipient may no longer act)."""
+    try:
+        claim = respond_token_read(token)
+    except signing.SignatureExpired as error:
+        raise RespondLinkGone(
+            "This link has expired: links work for 24 hours. Open the incident instead."
+        ) from error
+    except signing.BadSignature as error:
+        raise RespondLinkInvalid("This link is not valid.") from error
+    if not (
+        isinstance(claim, dict)
+        and claim.get("a") in RESPOND_ACTIONS
+        and all(type(claim.get(key)) is int for key in ("i", "u"))
+    ):
+        raise RespondLinkInvalid("This link is not valid.")
+    user = get_user_model().objects.filter(pk=claim["u"]).first()
+    incident = Incident.objects.select_related("service").filter(pk=claim["i"]).first()
+    if user is None or incident is None:
+        raise RespondLinkInvalid("This link is not valid.")
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    used = RespondLinkUse.objects.filter(digest=digest).first()
+    if used is not None:
+        raise RespondLinkGone(
+            f"This link was already used, at {used.used_at:%Y-%m-%d %H:%M} UTC: each link "
+            "works once. Open the incident to see where it is now."
+        )
+    name = user.get_username()
+    if not user.is_active:
+        raise RespondLinkRefused(f"This link acts as {name}, whose account is disabled.")
+    if not user.has_perm(RESPOND_PERMISSION):
+        raise RespondLinkRefused(
+            f"This link acts as {name}, who may not change incidents (that needs the "
+            "Responder or Manager role), so it does nothing."
+        )
+    return RespondLink(digest=digest, action=claim["a"], incident=incident, user=user)
+
+
+@transaction.atomic
+def respond_link_use(*, token: str) -> Incident:
+    """Carry out ``token``'s link as its recipient, once: its use is recorded in the same
+    transaction as the action (a unique row per link, so two requests racing with the
+    same link act once; the other gets RespondLinkGone). An action the incident's state
+    refuses (a Conflict) records nothing: the link still works later, within its day."""
+    link = respond_link_check(token=token)
+    try:
+        with transaction.atomic():
+            RespondLinkUse.objects.create(
+                digest=link.digest, incident=link.incident, user=link.user, action=link.action
+            )
+    except IntegrityError as error:
+        raise RespondLinkGone(
+            "This link was already used: each link works once. Open the incident to see "
+            "where it is now."
+        ) from error
+    return INCIDENT_ACTIONS[link.action](incident=link.incident, by=link.user)
 
 
 def notification_send(*, notification_id: int) -> str:
@@ -127,7 +237,8 @@ def _send_email(notification):
         f"({incident.severity}, {incident.severity_name}).\n\n{incident.title}\n\n"
         f"Acknowledge: {links['acknowledge']}\nResolve: {links['resolve']}\n"
         f"Open the incident: {links['incident']}\n\n"
-        f"The links work for 24 hours and act as {notification.user.get_username()}.\n"
+        f"Each link opens a page that asks you to confirm; it works once, for 24 hours, "
+        f"acting as {notification.user.get_username()}.\n"
     )
     message = EmailMultiAlternatives(
         subject=_subject(incident),

@@ -1,13 +1,14 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from core.api.fields import ModelSerializer
 from core.api.serializers import UserRefSerializer
 from oncall.models import ContactMethod, Schedule, ScheduleLayer, ScheduleOverride
 
 User = get_user_model()
 
 
-class LayerSerializer(serializers.ModelSerializer):
+class LayerSerializer(ModelSerializer):
     """A layer as written inside its schedule; the rules on its values are the model's."""
 
     members = serializers.PrimaryKeyRelatedField(
@@ -49,7 +50,7 @@ class LayerSerializer(serializers.ModelSerializer):
         }
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(ModelSerializer):
     layers = LayerSerializer(many=True, required=False)
 
     class Meta:
@@ -58,7 +59,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class OverrideSerializer(serializers.ModelSerializer):
+class OverrideSerializer(ModelSerializer):
     class Meta:
         model = ScheduleOverride
         fields = ["id", "user", "start", "end", "reason", "created_at"]
@@ -85,12 +86,14 @@ class ShiftsQuerySerializer(serializers.Serializer):
     gaps = serializers.BooleanField(default=False)
 
     def validate(self, attrs):
-        from datetime import timedelta
+        from datetime import UTC, datetime, timedelta
 
         from django.utils import timezone
 
         start = attrs.setdefault("start", timezone.now())
-        end = attrs.setdefault("end", start + timedelta(days=14))
+        # Near year 9999 the default 14 days runs to the last representable instant.
+        last = datetime.max.replace(tzinfo=UTC)
+        end = attrs.setdefault("end", min(start, last - timedelta(days=14)) + timedelta(days=14))
         if end <= start:
             raise serializers.ValidationError("end must be after start.")
         if end - start > timedelta(days=366):
@@ -98,8 +101,23 @@ class ShiftsQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class ContactMethodSerializer(serializers.ModelSerializer):
+class ContactMethodSerializer(ModelSerializer):
+    """A contact method as read and written: its signing secret is not part of it."""
+
     class Meta:
         model = ContactMethod
-        fields = ["id", "kind", "address", "secret", "enabled", "created_at"]
-        read_only_fields = ["id", "secret", "created_at"]
+        fields = ["id", "kind", "address", "enabled", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class ContactMethodIssuedSerializer(ContactMethodSerializer):
+    """The answer to the request that creates a contact method (always the caller's
+    own): the only one with its secret."""
+
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="Signs webhook bodies. Shown only in this response: copy it now.",
+    )
+
+    class Meta(ContactMethodSerializer.Meta):
+        fields = [*ContactMethodSerializer.Meta.fields, "secret"]

@@ -2,6 +2,8 @@
 each person's contact methods."""
 
 import logging
+import re
+from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
@@ -137,7 +139,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             body = selectors.schedule_calendar(schedule)
         except selectors.BROKEN_SCHEDULE_ERRORS as exc:
             raise _cannot_evaluate(schedule, exc) from exc
-        return _ics(body, schedule.name)
+        return _ics(body, filename=f"schedule-{schedule.pk}", name=schedule.name)
 
 
 def _cannot_evaluate(schedule, exc) -> Conflict:
@@ -151,9 +153,20 @@ def _cannot_evaluate(schedule, exc) -> Conflict:
     )
 
 
-def _ics(body: bytes, name: str) -> HttpResponse:
+# What a download's name may not hold: control characters (line breaks end a header)
+# and path separators.
+_NOT_IN_FILENAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029/\\]+")
+
+
+def _ics(body: bytes, *, filename: str, name: str) -> HttpResponse:
+    """A calendar response. ``filename`` is ASCII we chose (``schedule-7``); ``name``
+    (what people typed) goes only into the RFC 5987 ``filename*``, percent-encoded, so
+    no quote, semicolon or line break in it can add a header or a parameter."""
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    readable = _NOT_IN_FILENAMES.sub("-", name).strip() or filename
+    response["Content-Disposition"] = (
+        f"inline; filename=\"{filename}.ics\"; filename*=UTF-8''{quote(readable + '.ics', safe='')}"
+    )
     return response
 
 
@@ -183,7 +196,11 @@ class CalendarFeedView(APIView):
         user = selectors.calendar_feed_user(token)
         if user is None:
             raise Http404
-        return _ics(selectors.user_calendar(user), user.get_username())
+        return _ics(
+            selectors.user_calendar(user),
+            filename=f"oncall-{user.pk}",
+            name=f"on-call {user.get_username()}",
+        )
 
 
 class ContactMethodViewSet(viewsets.ModelViewSet):
@@ -199,6 +216,12 @@ class ContactMethodViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return ContactMethod.objects.none()
         return selectors.contact_methods_of(self.request.user)
+
+    def get_serializer_class(self):
+        # The answer that creates a method is the only one that carries its secret.
+        if self.action == "create":
+            return s.ContactMethodIssuedSerializer
+        return s.ContactMethodSerializer
 
     def perform_create(self, serializer):
         serializer.instance = services.contact_method_create(

@@ -104,7 +104,7 @@ NON_API_VIEWS = {
     "metrics": None,  # require_safe
     "rest_framework:login": None,  # Django's login: the session only
     "rest_framework:logout": None,
-    "incident-respond": "incidents.services.incidents.incident_acknowledge",
+    "incident-respond": "incidents.services.notifications.respond_link_use",
 }
 
 EXPECTED_APPS = {

@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from threading import Barrier
@@ -207,8 +208,12 @@ def test_an_email_page_arrives_and_its_link_acknowledges_as_the_recipient(
     assert f"{incident.reference}: Checkout down" in text
     ack = next(line for line in text.splitlines() if line.startswith("Acknowledge: "))
     path = ack.split("Acknowledge: ", 1)[1].replace("http://localhost:8000", "")
-    page = Client().get(path)
+    page = Client().get(path)  # opening the link only asks to confirm
     assert page.status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == "triggered"
+    confirm = re.search(r'name="confirm" value="([^"]+)"', page.content.decode()).group(1)
+    assert Client().post(path, {"confirm": confirm}).status_code == 200
     incident.refresh_from_db()
     assert (incident.status, incident.acknowledged_by) == ("acknowledged", people[0])
     assert incident.timeline.filter(kind="notification", message__startswith="Paged ana").exists()

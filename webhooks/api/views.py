@@ -20,6 +20,12 @@ class OutgoingWebhookViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.webhook_list()
 
+    def get_serializer_class(self):
+        # The answer that creates a webhook is the only one that carries its secret.
+        if self.action == "create":
+            return s.OutgoingWebhookIssuedSerializer
+        return s.OutgoingWebhookSerializer
+
     def perform_create(self, serializer):
         serializer.instance = services.webhook_create(**serializer.validated_data)
 

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from core.api.fields import ModelSerializer
 from incidents.models import Alert, ChangeEvent
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ModelSerializer):
     incident_reference = serializers.CharField(
         source="incident.reference", default=None, read_only=True
     )
@@ -30,7 +31,7 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChangeEventSerializer(serializers.ModelSerializer):
+class ChangeEventSerializer(ModelSerializer):
     class Meta:
         model = ChangeEvent
         fields = [

@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from core.api.fields import ModelSerializer
 from core.api.serializers import UserRefSerializer
 from incidents.models import EscalationPolicy, ServiceEscalationRule
 from incidents.models.escalation import validate_step_delay
@@ -29,7 +30,7 @@ class EscalationStepSerializer(serializers.Serializer):
         }
 
 
-class EscalationPolicySerializer(serializers.ModelSerializer):
+class EscalationPolicySerializer(ModelSerializer):
     steps = EscalationStepSerializer(many=True, required=False)
 
     class Meta:
@@ -38,7 +39,7 @@ class EscalationPolicySerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class ServiceEscalationRuleSerializer(serializers.ModelSerializer):
+class ServiceEscalationRuleSerializer(ModelSerializer):
     class Meta:
         model = ServiceEscalationRule
         fields = ["id", "service", "severity", "policy"]

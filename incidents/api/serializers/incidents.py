@@ -3,7 +3,9 @@ from rest_framework import serializers
 
 from catalog.api.serializers import ServiceRefSerializer, TeamRefSerializer
 from catalog.models import Service
+from core.api.fields import ModelSerializer
 from core.api.serializers import UserRefSerializer, user_ref
+from core.net import is_http_url
 from incidents.api.serializers.alerts import AlertSerializer
 from incidents.lifecycle import allowed_actions
 from incidents.models import Incident, IncidentSeverity, TimelineEntry
@@ -11,7 +13,7 @@ from incidents.models import Incident, IncidentSeverity, TimelineEntry
 User = get_user_model()
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(ModelSerializer):
     actor = serializers.CharField(source="actor_name", read_only=True)
 
     class Meta:
@@ -20,7 +22,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(ModelSerializer):
     reference = serializers.CharField(read_only=True, help_text="e.g. INC-42")
     severity_name = serializers.CharField(read_only=True, help_text="critical, high, medium, low")
     service = ServiceRefSerializer(read_only=True)
@@ -150,9 +152,16 @@ class IncidentDetailSerializer(IncidentSerializer):
         return merged
 
     def get_runbook_urls(self, incident) -> list[str]:
-        urls = [alert.annotations.get("runbook_url") for alert in self._alerts(incident)]
+        """The alerts' ``runbook_url`` annotations and the service's runbook, newest
+        first, http(s) only: a client may render them as links, so a ``javascript:``
+        URL from an alert is dropped."""
+        urls = [
+            alert.annotations.get("runbook_url")
+            for alert in self._alerts(incident)
+            if isinstance(alert.annotations, dict)
+        ]
         urls.append(incident.service.runbook_url)
-        return list(dict.fromkeys(url for url in urls if url))
+        return list(dict.fromkeys(url for url in urls if is_http_url(url)))
 
     def to_representation(self, incident):
         return serializers.ModelSerializer.to_representation(self, incident)

@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from core.api.fields import ModelSerializer
 from incidents.integration_config import integration_endpoint_url
 from incidents.models import Integration
 
 
-class IntegrationSerializer(serializers.ModelSerializer):
+class IntegrationSerializer(ModelSerializer):
     endpoint_url = serializers.SerializerMethodField()
 
     class Meta:

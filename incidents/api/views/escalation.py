@@ -1,8 +1,8 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import IsAuthenticated
 
+from core.api.fields import FilterBackend
 from core.api.permissions import RoleModelPermissions
 from incidents import selectors, services
 from incidents.api import serializers as s
@@ -41,7 +41,7 @@ class EscalationRuleViewSet(viewsets.ModelViewSet):
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     serializer_class = s.ServiceEscalationRuleSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_fields = ["service", "severity", "policy"]
     ordering = ["service", "severity"]
 

@@ -1,4 +1,3 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -6,6 +5,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core.api.fields import FilterBackend
 from core.api.permissions import RoleModelPermissions
 from incidents import selectors, services
 from incidents.api import serializers as s
@@ -29,7 +29,7 @@ class IncidentViewSet(
     """
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_class = IncidentFilter
     ordering_fields = ["triggered_at", "severity", "number", "status", "updated_at"]
     ordering = ["-triggered_at", "-id"]

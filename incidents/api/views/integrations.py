@@ -1,4 +1,3 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -6,6 +5,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core.api.fields import FilterBackend
 from core.api.permissions import RoleModelPermissions
 from incidents import selectors, services
 from incidents.api import serializers as s
@@ -18,7 +18,7 @@ class IntegrationViewSet(viewsets.ModelViewSet):
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     serializer_class = s.IntegrationSerializer
-    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [FilterBackend, SearchFilter, OrderingFilter]
     filterset_fields = ["service", "kind", "enabled"]
     search_fields = ["name", "service__name"]
     ordering_fields = ["name", "last_received_at", "created_at"]
@@ -58,7 +58,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     serializer_class = s.AlertSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_fields = ["integration", "incident", "status", "fingerprint", "severity"]
     ordering_fields = ["received_at"]
     ordering = ["-received_at", "-id"]
@@ -72,7 +72,7 @@ class ChangeEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     serializer_class = s.ChangeEventSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_fields = ["service", "integration"]
     ordering_fields = ["happened_at"]
     ordering = ["-happened_at", "-id"]

@@ -1,0 +1,82 @@
+"""Input fields that take what the schema says and nothing else.
+
+DRF's text fields turn a number into its string (``{"name": 0}`` becomes ``"0"``) and
+django-filter's boolean filter ignores a value it cannot read; both then answer 2xx to a
+request the OpenAPI schema calls invalid. These refuse it with 400 instead."""
+
+import django_filters
+from django import forms
+from django.db import models
+from rest_framework import serializers
+
+
+class _StrictText:
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StrictText, serializers.CharField):
+    pass
+
+
+class StrictEmailField(_StrictText, serializers.EmailField):
+    pass
+
+
+class StrictURLField(_StrictText, serializers.URLField):
+    pass
+
+
+class StrictSlugField(_StrictText, serializers.SlugField):
+    pass
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose text fields accept only strings."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+        models.EmailField: StrictEmailField,
+        models.URLField: StrictURLField,
+    }
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (or ``1``/``0``); empty is "not filtered"; anything else is an error."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError("Use true or false.", code="invalid") from None
+
+    def validate(self, value):
+        pass  # None (empty) is allowed
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class FilterSet(django_filters.rest_framework.FilterSet):
+    """The project's filter sets: boolean fields filter strictly."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.rest_framework.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
+    }
+
+
+class FilterBackend(django_filters.rest_framework.DjangoFilterBackend):
+    """DjangoFilterBackend building ``filterset_fields`` filter sets on ``FilterSet``."""
+
+    filterset_base = FilterSet
