@@ -1,8 +1,7 @@
 import django_filters
-from django import forms
 from django.db.models import Q
-from django_filters.widgets import BooleanWidget
 
+from core.api.fields import FilterSet, StrictBooleanFilter
 from incidents import selectors
 from incidents.models import Incident, IncidentSeverity, IncidentSource, IncidentStatus
 from incidents.models.incidents import OPEN_STATUSES
@@ -28,42 +27,7 @@ def _id_or_slug(prefix: str, value: str) -> Q:
     return Q(**{f"{prefix}__slug": value})
 
 
-class _RawBooleanWidget(BooleanWidget):
-    """Hands the value over as sent (the stock widgets turn unknown values into None)."""
-
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
-
-    def render(self, name, value, attrs=None, renderer=None):
-        if isinstance(value, str):
-            value = {"true": True, "1": True, "false": False, "0": False}.get(value.lower())
-        return super().render(name, value, attrs, renderer=renderer)
-
-
-class StrictBooleanField(forms.NullBooleanField):
-    """``true``/``false`` (or ``1``/``0``); anything else is a 400, not silently no filter."""
-
-    widget = _RawBooleanWidget
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).lower()
-        if text in ("true", "1"):
-            return True
-        if text in ("false", "0"):
-            return False
-        raise forms.ValidationError("Must be true or false.", code="invalid")
-
-    def validate(self, value):
-        pass
-
-
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=IncidentSeverity.choices)
     source = django_filters.MultipleChoiceFilter(choices=IncidentSource.choices)
