@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/",
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.incidents.IncidentStatus",
+        "IncidentSeverityEnum": "incidents.models.incidents.IncidentSeverity",
         "DeliveryStatusEnum": "core.models.DeliveryStatus",
         "AlertStatusEnum": "incidents.models.integrations.AlertStatus",
         "IntegrationKindEnum": "incidents.models.integrations.IntegrationKind",

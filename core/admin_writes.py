@@ -15,6 +15,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from core.errors import DomainError
+from core.net import outgoing_url_check_ahead
 
 
 def _changed(form) -> dict:
@@ -45,6 +46,10 @@ class ServiceWritesInline(_Hooks):
 
 
 class ServiceWritesAdmin(_Hooks, admin.ModelAdmin):
+    # Form fields holding a URL the workers will call: resolved before the admin opens
+    # its transaction, so that the model's save-time check does no DNS inside it.
+    outgoing_url_fields: tuple[str, ...] = ()
+
     def save_model(self, request, obj, form, change):
         if change:
             saved = self.update(request, _fresh(obj), _changed(form))
@@ -107,6 +112,8 @@ class ServiceWritesAdmin(_Hooks, admin.ModelAdmin):
             self.message_user(request, message, level=messages.ERROR)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and self.outgoing_url_fields:
+            outgoing_url_check_ahead(*(request.POST.get(name) for name in self.outgoing_url_fields))
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except (DomainError, ValidationError) as error:

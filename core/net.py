@@ -10,10 +10,17 @@ Two rules live here so that every app applies the same ones:
   checked when the URL is saved (``validate_outgoing_url``, best effort: the name may
   not resolve yet) and again when it is called (``outgoing_addresses``, on every
   address the name resolves to, and the caller connects to those very addresses).
+
+A save-time lookup is network I/O, and saves run in transactions: the writers resolve a
+URL ahead (``outgoing_url_check_ahead``, before their transaction opens), and the model
+validator inside reuses that verdict for a minute (``_save_time_verdicts``) instead of
+asking DNS again. Send time never reuses it.
 """
 
 import ipaddress
 import socket
+import threading
+import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -146,9 +153,17 @@ def create_checked_connection(address, timeout=None, source_address=None) -> soc
     raise last_error
 
 
+# (host, port) -> (monotonic expiry, refusal or None): save-time verdicts resolved ahead
+# of a transaction, for the validator that runs inside it.
+_save_time_verdicts: dict[tuple, tuple[float, str | None]] = {}
+_verdicts_lock = threading.Lock()
+VERDICT_SECONDS = 60
+
+
 def outgoing_url_refusal(url: str) -> str | None:
     """Why the workers may not call ``url`` (save-time check), or None. A name that
-    does not resolve now is accepted: it is checked again when it is called."""
+    does not resolve now is accepted: it is checked again when it is called. A name
+    resolved in the last minute (``outgoing_url_check_ahead``) is not looked up again."""
     if private_addresses_allowed():
         return None
     try:
@@ -161,13 +176,32 @@ def outgoing_url_refusal(url: str) -> str | None:
     if _is_ip(host):
         kind = address_refusal(host)
         return f"{host} is {kind}" if kind else None
+    key = (host, port or (443 if parts.scheme == "https" else 80))
+    now = time.monotonic()
+    with _verdicts_lock:
+        cached = _save_time_verdicts.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     try:
-        outgoing_addresses(host, port or (443 if parts.scheme == "https" else 80))
+        outgoing_addresses(*key)
+        refusal = None
     except AddressNotAllowed as refused:
-        return str(refused)
+        refusal = str(refused)
     except (OSError, UnicodeError):
-        return None  # does not resolve (yet)
-    return None
+        refusal = None  # does not resolve (yet)
+    with _verdicts_lock:
+        for stale in [k for k, (expiry, _) in _save_time_verdicts.items() if expiry <= now]:
+            del _save_time_verdicts[stale]
+        _save_time_verdicts[key] = (now + VERDICT_SECONDS, refusal)
+    return refusal
+
+
+def outgoing_url_check_ahead(*values) -> None:
+    """Resolve the http(s) URLs among ``values`` now, before a transaction opens, so
+    that the save-time validator inside it has its answer without network I/O."""
+    for value in values:
+        if isinstance(value, str) and is_http_url(value):
+            outgoing_url_refusal(value)
 
 
 REFUSAL_HINT = "this server calls public addresses only (OUTGOING_ALLOW_PRIVATE is off)"

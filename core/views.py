@@ -1,5 +1,6 @@
 import prometheus_client
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -43,6 +44,12 @@ def metrics(request):
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (Swagger's, JSON)."""
+    return HttpResponsePermanentRedirect(static("core/favicon.svg"))
 
 
 def page_not_found(request, exception):

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from core.outbox import outbox_run_task
 from incidents.models import Notification
-from incidents.services import escalation
+from incidents.services import escalation, notifications
 
 
 @shared_task(ignore_result=True)
@@ -17,3 +17,9 @@ def notification_send(self, notification_id):
     """Deliver one page. Idempotent: a second run finds it sent and does nothing; a
     failure is retried with backoff until the page's attempts run out."""
     return outbox_run_task(self, model=Notification, row_id=notification_id)
+
+
+@shared_task(ignore_result=True)
+def respond_link_uses_prune():
+    """Beat, hourly: forget the uses of one-click links that have expired anyway."""
+    notifications.respond_link_uses_prune()

@@ -180,6 +180,7 @@ class ContactMethodAdmin(ServiceWritesAdmin):
     characters only."""
 
     list_display = ("user", "kind", "address", "enabled")
+    outgoing_url_fields = ("address",)
     list_select_related = ("user",)
     list_filter = ("kind", "enabled")
     search_fields = ("user__username", "address")

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from core.net import outgoing_url_check_ahead
 from core.secrets import secret_generate
 from core.services import model_create, model_delete, model_update
 from oncall.models import (
@@ -115,14 +116,16 @@ def calendar_feed_rotate(*, user) -> CalendarFeed:
     return model_create(CalendarFeed, user=user, token=secret_generate())
 
 
-@transaction.atomic
 def contact_method_create(*, user, kind: str, address: str, enabled: bool = True) -> ContactMethod:
-    return model_create(ContactMethod, user=user, kind=kind, address=address, enabled=enabled)
+    outgoing_url_check_ahead(address)  # DNS, before the transaction
+    with transaction.atomic():
+        return model_create(ContactMethod, user=user, kind=kind, address=address, enabled=enabled)
 
 
-@transaction.atomic
 def contact_method_update(*, method: ContactMethod, **fields) -> ContactMethod:
-    model_update(instance=method, fields=fields)
+    outgoing_url_check_ahead(fields.get("address"))
+    with transaction.atomic():
+        model_update(instance=method, fields=fields)
     return method
 
 

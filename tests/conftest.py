@@ -9,6 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from rest_framework.test import APIClient
 
+from core.net import _save_time_verdicts
 from tests.factories import UserFactory
 from tests.support import free_port
 
@@ -28,6 +29,13 @@ def viewer_client(user):
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_save_time_dns_verdicts():
+    # Save-time DNS verdicts are remembered for a minute per process: each test starts
+    # with none, as its own fake answers say.
+    _save_time_verdicts.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -38,6 +38,7 @@ class OutgoingWebhookAdmin(ServiceWritesAdmin):
     secret; the pages show only its first characters."""
 
     list_display = ("name", "url", "service", "enabled")
+    outgoing_url_fields = ("url",)
     list_select_related = ("service",)
     list_filter = ("enabled",)
     readonly_fields = ("signing_secret",)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.net import outgoing_url_check_ahead
 from core.outbox import DeliveryFailed, outbox_enqueue, outbox_kind
 from core.services import model_create, model_delete, model_update
 from webhooks.models import OutgoingWebhook, WebhookDelivery
@@ -16,17 +17,19 @@ from webhooks.signing import PostFailed, signed_post
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
 def webhook_create(*, name: str, url: str, events=None, service=None, enabled=True):
     fields = {"name": name, "url": url, "service": service, "enabled": enabled}
     if events is not None:
         fields["events"] = events
-    return model_create(OutgoingWebhook, **fields)
+    outgoing_url_check_ahead(url)  # DNS, before the transaction
+    with transaction.atomic():
+        return model_create(OutgoingWebhook, **fields)
 
 
-@transaction.atomic
 def webhook_update(*, webhook: OutgoingWebhook, **fields) -> OutgoingWebhook:
-    model_update(instance=webhook, fields=fields)
+    outgoing_url_check_ahead(fields.get("url"))
+    with transaction.atomic():
+        model_update(instance=webhook, fields=fields)
     return webhook
 
 

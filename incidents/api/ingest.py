@@ -73,6 +73,8 @@ def authenticate(kind: str, secret: str):
     return integration
 
 
+# The views read the body raw (parser_classes = []), so no parser names its media type:
+# each view's schema names it (``request={"application/json": ...}``).
 class _IngestView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -137,7 +139,7 @@ class _IngestView(APIView):
 
 @extend_schema(
     tags=["integrations"],
-    request=doc.AlertmanagerPayload,
+    request={"application/json": doc.AlertmanagerPayload},
     responses={200: doc.IngestResult},
     auth=[{"integrationSecret": []}],
     description="Prometheus Alertmanager webhook (version 4). Configure a webhook receiver "
@@ -148,14 +150,20 @@ class AlertmanagerIngestView(_IngestView):
     parse = staticmethod(alertmanager.parse)
 
 
+# Grafana's documentation names the first; its alerting library's default, used when a
+# contact point's HMAC settings leave the header name empty, is the second.
+SIGNATURE_HEADERS = ("HTTP_X_GRAFANA_ALERTING_SIGNATURE", "HTTP_X_GRAFANA_ALERT_SIGNATURE")
+
+
 @extend_schema(
     tags=["integrations"],
-    request=doc.GrafanaPayload,
+    request={"application/json": doc.GrafanaPayload},
     responses={200: doc.IngestResult},
     auth=[{"integrationSecret": []}],
     description="Grafana Alerting webhook contact point. Bearer authorization with the "
     "integration's secret; when the integration has an HMAC secret, "
-    "`X-Grafana-Alerting-Signature` must be the hex HMAC-SHA256 of the body, or of "
+    "`X-Grafana-Alerting-Signature` (or `X-Grafana-Alert-Signature`) must be the hex "
+    "HMAC-SHA256 of the body, or of "
     "`timestamp:body` when the integration names a timestamp header. That timestamp "
     "(Unix seconds, as Grafana sends it) must be within GRAFANA_SIGNATURE_MAX_AGE_SECONDS "
     "(default 300) of now, and each signature is accepted once: a replay is a 401.",
@@ -167,7 +175,7 @@ class GrafanaIngestView(_IngestView):
     def verify(self, request, integration, raw):
         if not integration.hmac_secret:
             return None
-        signature = request.META.get("HTTP_X_GRAFANA_ALERTING_SIGNATURE", "")
+        signature = next((request.META[h] for h in SIGNATURE_HEADERS if request.META.get(h)), "")
         timestamp = None
         if integration.hmac_timestamp_header:
             header = "HTTP_" + integration.hmac_timestamp_header.upper().replace("-", "_")
@@ -201,7 +209,7 @@ class GrafanaIngestView(_IngestView):
 
 @extend_schema(
     tags=["integrations"],
-    request=doc.WebhookPayload,
+    request={"application/json": doc.WebhookPayload},
     responses={200: doc.IngestResult},
     auth=[{"integrationSecret": []}],
     description="The generic webhook format, for scripts and tools: one event or "
@@ -242,7 +250,7 @@ class _PagerDutyView(APIView):
 
 @extend_schema(
     tags=["integrations"],
-    request=doc.PagerDutyEvent,
+    request={"application/json": doc.PagerDutyEvent},
     responses={202: doc.PagerDutyAccepted, 400: doc.PagerDutyInvalid, 401: doc.PagerDutyInvalid},
     auth=[],
     description="PagerDuty Events API v2 compatible: `routing_key` is the integration's secret.",
@@ -265,7 +273,7 @@ class PagerDutyEnqueueView(_PagerDutyView):
 
 @extend_schema(
     tags=["integrations"],
-    request=doc.PagerDutyChangeEvent,
+    request={"application/json": doc.PagerDutyChangeEvent},
     responses={202: doc.PagerDutyAccepted, 400: doc.PagerDutyInvalid, 401: doc.PagerDutyInvalid},
     auth=[],
     description="PagerDuty change events: recorded on the service, never an incident.",

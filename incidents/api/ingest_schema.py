@@ -9,6 +9,8 @@ deeper than 100 levels, NaN and infinite numbers are refused.
 
 from rest_framework import serializers
 
+from incidents.models import AlertStatus
+
 
 class _Labels(serializers.DictField):
     def __init__(self, **kwargs):
@@ -16,7 +18,7 @@ class _Labels(serializers.DictField):
 
 
 class AlertmanagerAlert(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["firing", "resolved"])
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
     labels = _Labels()
     annotations = _Labels()
     startsAt = serializers.DateTimeField(required=False)
@@ -30,7 +32,7 @@ class AlertmanagerAlert(serializers.Serializer):
 class AlertmanagerPayload(serializers.Serializer):
     version = serializers.CharField(required=False, help_text='"4"')
     groupKey = serializers.CharField(help_text="Alerts with one group key join one incident.")
-    status = serializers.ChoiceField(choices=["firing", "resolved"])
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
     receiver = serializers.CharField(required=False)
     groupLabels = _Labels()
     commonLabels = _Labels()
@@ -63,7 +65,7 @@ class WebhookLink(serializers.Serializer):
 
 class WebhookEvent(serializers.Serializer):
     title = serializers.CharField()
-    status = serializers.ChoiceField(choices=["firing", "resolved"], default="firing")
+    status = serializers.ChoiceField(choices=AlertStatus.choices, default="firing")
     dedup_key = serializers.CharField(
         max_length=255, required=False, help_text="Required to resolve."
     )

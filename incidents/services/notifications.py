@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.errors import DomainError
 from core.outbox import DeliveryFailed, outbox_deliver, outbox_give_up, outbox_kind, outbox_stale
@@ -150,6 +151,21 @@ def respond_link_use(*, token: str) -> Incident:
             "where it is now."
         ) from error
     return INCIDENT_ACTIONS[link.action](incident=link.incident, by=link.user)
+
+
+def respond_link_uses_prune(*, now=None, batch: int = 1000) -> int:
+    """Forget used links older than any link can live: a link that old is refused as
+    expired by its signature, so its use row no longer guards anything. Deletes in
+    bounded batches (short transactions); returns how many rows went."""
+    cutoff = (now or timezone.now()) - RESPOND_MAX_AGE - timedelta(hours=1)
+    deleted = 0
+    while True:
+        ids = list(
+            RespondLinkUse.objects.filter(used_at__lt=cutoff).values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        deleted += RespondLinkUse.objects.filter(pk__in=ids).delete()[0]
 
 
 def notification_send(*, notification_id: int) -> str:

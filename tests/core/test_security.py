@@ -214,3 +214,16 @@ def test_non_public_addresses_are_refused(address):
 @pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
 def test_public_addresses_are_allowed(address):
     assert address_refusal(address) is None
+
+
+def test_pages_name_an_icon_that_exists_so_browsers_ask_for_nothing_missing(superuser_client):
+    from django.contrib.staticfiles import finders
+
+    admin_page = superuser_client.get("/admin/").content.decode()
+    assert 'rel="icon"' in admin_page
+    assert "core/favicon.svg" in admin_page
+    assert finders.find("core/favicon.svg")
+    # Pages that name no icon (Swagger's, JSON in a browser) make browsers ask for this.
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("core/favicon.svg")

@@ -100,6 +100,7 @@ REVIEWED_OVERRIDES = {
 NON_API_VIEWS = {
     "home": None,  # RedirectView to the admin
     "healthz": None,  # require_safe
+    "favicon": None,  # require_safe, a redirect
     "readyz": None,  # require_safe
     "metrics": None,  # require_safe
     "rest_framework:login": None,  # Django's login: the session only

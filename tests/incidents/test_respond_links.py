@@ -26,6 +26,7 @@ from incidents.services.notifications import (
     RespondLinkGone,
     notification_send,
     respond_link_use,
+    respond_link_uses_prune,
     respond_token,
 )
 from oncall import services as oncall_services
@@ -269,6 +270,21 @@ def test_an_expired_link_is_410_before_and_after_the_confirmation(incident, ana)
     assert posted.status_code == 410
     assert "expired" in posted.content.decode()
     assert state(incident)[0] == "triggered"
+
+
+def test_used_links_are_forgotten_only_once_they_could_not_act_again(incident, ana):
+    used = link(incident, ana)
+    confirm(Client(), used)
+    assert RespondLinkUse.objects.count() == 1
+
+    # Within the link's day, its use row is what refuses a second use: it stays.
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=23)):
+        assert respond_link_uses_prune() == 0
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=26)):
+        assert respond_link_uses_prune(batch=1) == 1
+        assert Client().get(used).status_code == 410  # refused as expired without it
+
+    assert not RespondLinkUse.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from incidents import services as incident_services
@@ -170,6 +172,64 @@ def test_the_services_and_the_admin_refuse_it_too(private_off, admin_client):
     )
     assert "link-local" in " ".join(admin_errors(response)["url"])
     assert not OutgoingWebhook.objects.exists()
+
+
+@pytest.fixture
+def lookups_in_transactions(monkeypatch, fake_dns):
+    """Whether each DNS lookup of a ``.test`` name ran inside a database transaction."""
+    seen = []
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".test"):
+            seen.append((host, connection.in_atomic_block))
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    for name in ("api.test", "service.test", "contact.test"):
+        fake_dns[name] = ["93.184.216.34"]
+    for name in ("api-private.test", "admin-private.test"):
+        fake_dns[name] = ["10.0.0.7"]
+    return seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_save_time_lookup_runs_before_any_transaction_opens(
+    private_off, manager, lookups_in_transactions
+):
+    created = manager.post(
+        "/api/webhooks", {"name": "x", "url": "https://api.test/a"}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    url = f"/api/webhooks/{created.json()['id']}"
+    refused = manager.patch(url, {"url": "https://api-private.test/a"}, format="json")
+    assert refused.status_code == 400
+    services.webhook_create(name="y", url="https://service.test/b")
+    oncall_services.contact_method_create(
+        user=UserFactory(), kind="webhook", address="https://contact.test/c"
+    )
+    admin = Client()
+    admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    response = admin_post(
+        admin,
+        "/admin/webhooks/outgoingwebhook/add/",
+        {
+            "name": "z",
+            "url": "https://admin-private.test/d",
+            "events": '["triggered"]',
+            "enabled": "on",
+        },
+    )
+    assert "10.0.0.7" in " ".join(admin_errors(response)["url"])
+
+    assert {host for host, _ in lookups_in_transactions} == {
+        "api.test",
+        "api-private.test",
+        "service.test",
+        "contact.test",
+        "admin-private.test",
+    }
+    assert [host for host, in_transaction in lookups_in_transactions if in_transaction] == []
 
 
 def test_an_ftp_url_is_refused_whatever_the_setting(manager):
