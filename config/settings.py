@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "observability",
     "analytics",
     "insights",
+    "runbooks",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# The Markdown runbooks served to staff at /runbooks/ (runbooks.pages).
+RUNBOOKS_DIR = BASE_DIR / "runbooks"
 
 # --- Data -------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("runbooks/", include("runbooks.urls")),
     path("api/", include(api_patterns)),
     *(pattern for module in app_urls for pattern in getattr(module, "root_urlpatterns", ())),
     path("api-auth/", include("rest_framework.urls")),

@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 BEAT_HEARTBEAT = "beat"
 BROKER_TIMEOUT_SECONDS = 2
+# Each check's section of the readiness runbook, served to staff (runbooks app); the
+# anchor is the check's name, which is the section's heading.
+RUNBOOK_URL = "/runbooks/readiness/#{name}"
 
 
 class CheckFailed(Exception):
@@ -38,7 +41,7 @@ class CheckResult:
             "ok": self.ok,
             "detail": self.detail,
             "duration_ms": self.duration_ms,
-            "runbook": f"runbooks/readiness.md#{self.name}",
+            "runbook": RUNBOOK_URL.format(name=self.name),
         }
 
 

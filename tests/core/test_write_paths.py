@@ -101,6 +101,8 @@ NON_API_VIEWS = {
     "home": None,  # RedirectView to the admin
     "healthz": None,  # require_safe
     "favicon": None,  # require_safe, a redirect
+    "runbooks:index": None,  # require_safe: reads files
+    "runbooks:page": None,  # require_safe: reads files
     "readyz": None,  # require_safe
     "metrics": None,  # require_safe
     "rest_framework:login": None,  # Django's login: the session only
