@@ -233,6 +233,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.incidents.IncidentStatus",
         "IncidentSeverityEnum": "incidents.models.incidents.IncidentSeverity",
+        "ReviewStatusEnum": "incidents.models.reviews.ReviewStatus",
+        "ActionItemStatusEnum": "incidents.models.reviews.ActionItemStatus",
+        "ActionItemPriorityEnum": "incidents.models.reviews.ActionItemPriority",
         "DeliveryStatusEnum": "core.models.DeliveryStatus",
         "AlertStatusEnum": "incidents.models.integrations.AlertStatus",
         "IntegrationKindEnum": "incidents.models.integrations.IntegrationKind",
@@ -261,6 +264,13 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
 # How far a Grafana signature's timestamp may be from now (either way), in seconds.
 GRAFANA_SIGNATURE_MAX_AGE_SECONDS = env.int("GRAFANA_SIGNATURE_MAX_AGE_SECONDS", default=300)
 
+# --- Post-incident reviews --------------------------------------------------
+
+# Resolving an incident of one of these severities opens a draft review...
+REVIEW_SEVERITIES = env.list("REVIEW_SEVERITIES", default=["SEV1", "SEV2"])
+# ...due this many working days (Monday to Friday) after the incident resolved.
+REVIEW_DUE_BUSINESS_DAYS = env.int("REVIEW_DUE_BUSINESS_DAYS", default=5)
+
 # --- Celery -----------------------------------------------------------------
 
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = environment.broker_settings(
@@ -287,6 +297,7 @@ CELERY_TASK_QUEUES = {
 CELERY_TASK_ROUTES = {
     "*.notification_send": {"queue": "notifications"},
     "*.webhook_deliver": {"queue": "notifications"},
+    "*.review_reminder_send": {"queue": "notifications"},
     "*.report_*": {"queue": "reports"},
 }
 CELERY_TIMEZONE = "UTC"

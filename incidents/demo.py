@@ -13,7 +13,15 @@ from django.utils import timezone
 from catalog import services as catalog_services
 from catalog.models import Service, Team
 from incidents import services
-from incidents.models import EscalationPolicy, Incident, IncidentSeverity, IncidentSource
+from incidents.models import (
+    ActionItem,
+    EscalationPolicy,
+    Incident,
+    IncidentSeverity,
+    IncidentSource,
+    PostIncidentReview,
+)
+from incidents.services import reviews as review_services
 from oncall import services as oncall_services
 from oncall.models import ContactMethod, Schedule
 
@@ -96,6 +104,7 @@ def seed(*, stdout):
             total += count
             stdout.write(f"  incident history [{index}/{len(catalogue)}] {slug}: {count} incidents")
         stdout.write(f"  incident history: {total} incidents over {HISTORY_DAYS} days")
+    _reviews(rng, people, stdout)
     _on_call(people, teams, catalogue, stdout)
 
 
@@ -332,3 +341,77 @@ def _one_incident(rng, service, responders, triggered_at, now):
 def _minutes(rng, median):
     # Log-normal around the median, clipped: response times have a long right tail.
     return timedelta(minutes=min(rng.lognormvariate(0, 0.8) * median, median * 12))
+
+
+# What reviews of the demo's incidents say; the incident's own title leads each.
+REVIEW_TEXT = {
+    "summary": "{title}. Detected by alerting; the on-call engineer rolled back the last "
+    "deploy and the error rate returned to baseline.",
+    "customer_impact": "Some requests to {service} failed or were slow while it lasted; "
+    "no data was lost.",
+    "root_cause": "A configuration change shipped with the deploy lowered a connection "
+    "limit below peak traffic.",
+    "contributing_factors": "No canary stage for {service}; the limit is not covered by "
+    "load tests.",
+    "what_went_well": "The page reached the on-call engineer within minutes; rollback "
+    "was one command.",
+    "what_went_poorly": "It took a while to connect the alert to the deploy.",
+    "lessons_learned": "Configuration changes need the same review and canary as code.",
+}
+ACTIONS = [
+    ("Add a canary stage to the {service} deploy", "P1", 14),
+    ("Load-test connection limits for {service}", "P2", 30),
+    ("Link deploys to alerts on the incident page", "P3", 45),
+]
+
+
+def _reviews(rng, people, stdout):
+    """The drafts that resolving SEV1/SEV2 incidents opened, written up as teams do:
+    old ones published with their follow-up work mostly done, recent ones in review or
+    still drafts; some action items overdue."""
+    if ActionItem.objects.exists():
+        stdout.write("  reviews: kept")
+        return
+    now = timezone.now()
+    drafts = PostIncidentReview.objects.select_related(
+        "incident__service__team", "facilitator"
+    ).order_by("incident__triggered_at")
+    counts = {"published": 0, "in_review": 0, "draft": 0}
+    for review in drafts:
+        incident = review.incident
+        team_people = people.get(incident.service.team.slug, []) or [review.facilitator]
+        author = review.facilitator or team_people[0]
+        age = (now - incident.resolved_at).days
+        words = {"title": incident.title, "service": incident.service.name}
+        text = {name: value.format(**words) for name, value in REVIEW_TEXT.items()}
+        if age < 4:
+            text = {"summary": text["summary"]}  # a draft: just started
+        review_services.review_update(review=review, by=author, participants=team_people, **text)
+        for title, priority, days in ACTIONS[: 1 if age < 4 else rng.randint(2, 3)]:
+            item = review_services.action_item_create(
+                review=review,
+                by=author,
+                title=title.format(**words),
+                priority=priority,
+                owner=rng.choice(team_people),
+                due_date=(incident.resolved_at + timedelta(days=days)).date(),
+            )
+            if age > 30 and rng.random() < 0.8:
+                review_services.action_item_update(item=item, by=author, status="done")
+            elif age > 10 and rng.random() < 0.4:
+                review_services.action_item_update(item=item, by=author, status="in_progress")
+        if age > 10:
+            review_services.review_publish(review=review, by=author)
+            counts["published"] += 1
+        elif age >= 4:
+            review_services.review_update(review=review, by=author, status="in_review")
+            counts["in_review"] += 1
+        else:
+            counts["draft"] += 1
+    overdue = ActionItem.objects.filter(
+        due_date__lt=timezone.localdate(), status__in=["open", "in_progress"]
+    ).count()
+    stdout.write(
+        f"  reviews: {counts['published']} published, {counts['in_review']} in review, "
+        f"{counts['draft']} drafts; {ActionItem.objects.count()} action items, {overdue} overdue"
+    )

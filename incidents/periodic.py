@@ -16,4 +16,12 @@ PERIODIC_TASKS = [
         description="Deletes the records of used acknowledge/resolve links once those links "
         "have expired (after 24 hours) and could not act again anyway.",
     ),
+    PeriodicTaskSpec(
+        name="remind owners of overdue action items and reviews",
+        task="incidents.tasks.review_reminders_queue",
+        crontab={"minute": "0", "hour": "8"},
+        expire_seconds=6 * 3600,
+        description="Emails each person one digest a day of their overdue action items and "
+        "the post-incident reviews they facilitate that are past due.",
+    ),
 ]

@@ -3,19 +3,27 @@ a constant number of queries however long it is."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Service
+from core.net import is_http_url
 from incidents.models import (
+    ActionItem,
     Alert,
     ChangeEvent,
     EscalationPolicy,
     Incident,
     Integration,
+    Notification,
+    PostIncidentReview,
+    ReviewStatus,
     ServiceEscalationRule,
     TimelineEntry,
+    TimelineKind,
 )
 from incidents.models.incidents import OPEN_STATUSES
+from incidents.models.reviews import FINISHED_ACTION_STATUSES
 
 User = get_user_model()
 
@@ -125,3 +133,92 @@ def alert_list() -> QuerySet[Alert]:
 
 def change_event_list() -> QuerySet[ChangeEvent]:
     return ChangeEvent.objects.select_related("service", "integration")
+
+
+# --- Post-incident reviews ----------------------------------------------------------
+
+
+def review_list() -> QuerySet[PostIncidentReview]:
+    return PostIncidentReview.objects.select_related(
+        "incident__service__team", "facilitator"
+    ).prefetch_related(
+        Prefetch("participants", queryset=User.objects.only(*_USER_REF)),
+        Prefetch("action_items", queryset=ActionItem.objects.select_related("owner")),
+    )
+
+
+def review_detail() -> QuerySet[PostIncidentReview]:
+    """Reviews with what the page and the exports show, the incident's timeline too."""
+    return (
+        review_list()
+        .select_related("incident__commander", "published_by")
+        .prefetch_related(
+            Prefetch(
+                "incident__timeline",
+                queryset=TimelineEntry.objects.select_related("actor_user").order_by(
+                    "created_at", "id"
+                ),
+            )
+        )
+    )
+
+
+# The review's own edits are on the incident's timeline too; its timeline section tells
+# the incident, not the writing of the review.
+_REVIEW_KINDS = (TimelineKind.REVIEW, TimelineKind.ACTION_ITEM)
+
+
+def review_timeline(review: PostIncidentReview) -> list[TimelineEntry]:
+    """The incident's timeline as the review tells it (uses the prefetched rows)."""
+    return [entry for entry in review.incident.timeline.all() if entry.kind not in _REVIEW_KINDS]
+
+
+def review_figures(incident: Incident) -> dict:
+    """Detection and response, computed from the incident (never typed in): seconds
+    from trigger to acknowledge, mitigate and resolve (None if it never got there),
+    alerts received and distinct people paged."""
+
+    def since_trigger(at):
+        return None if at is None else round((at - incident.triggered_at).total_seconds())
+
+    return {
+        "time_to_acknowledge": since_trigger(incident.acknowledged_at),
+        "time_to_mitigate": since_trigger(incident.mitigated_at),
+        "time_to_resolve": since_trigger(incident.resolved_at),
+        "alerts_received": Alert.objects.filter(incident=incident).count(),
+        "people_paged": Notification.objects.filter(incident=incident)
+        .values("user")
+        .distinct()
+        .count(),
+    }
+
+
+def action_item_list() -> QuerySet[ActionItem]:
+    return ActionItem.objects.select_related("owner", "review__incident__service__team")
+
+
+def action_items_overdue(queryset: QuerySet[ActionItem], *, today=None) -> QuerySet[ActionItem]:
+    return queryset.exclude(status__in=FINISHED_ACTION_STATUSES).filter(
+        due_date__lt=today or timezone.localdate()
+    )
+
+
+def reviews_overdue(queryset: QuerySet[PostIncidentReview], *, today=None):
+    return queryset.exclude(status=ReviewStatus.PUBLISHED).filter(
+        due_date__lt=today or timezone.localdate()
+    )
+
+
+def incident_runbook_urls(incident: Incident) -> list[str]:
+    """The runbooks for an incident, for its page: its latest alerts' ``runbook_url``
+    annotations, then its service's runbook; http(s) only, each once."""
+    annotations = Alert.objects.filter(incident=incident).order_by("-received_at", "-id")[
+        :RECENT_ALERTS
+    ]
+    urls = [
+        value.get("runbook_url")
+        for value in annotations.values_list("annotations", flat=True)
+        if isinstance(value, dict)
+    ]
+    urls.append(incident.service.runbook_url)
+    return list(dict.fromkeys(url for url in urls if isinstance(url, str) and is_http_url(url)))

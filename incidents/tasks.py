@@ -1,8 +1,8 @@
 from celery import shared_task
 
 from core.outbox import outbox_run_task
-from incidents.models import Notification
-from incidents.services import escalation, notifications
+from incidents.models import Notification, ReviewReminder
+from incidents.services import escalation, notifications, review_reminders
 
 
 @shared_task(ignore_result=True)
@@ -23,3 +23,15 @@ def notification_send(self, notification_id):
 def respond_link_uses_prune():
     """Beat, hourly: forget the uses of one-click links that have expired anyway."""
     notifications.respond_link_uses_prune()
+
+
+@shared_task(ignore_result=True)
+def review_reminders_queue():
+    """Beat, daily: one digest per person with overdue action items or reviews."""
+    review_reminders.review_reminders_queue()
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def review_reminder_send(self, reminder_id):
+    """Deliver one digest; retried with backoff like a page."""
+    return outbox_run_task(self, model=ReviewReminder, row_id=reminder_id)

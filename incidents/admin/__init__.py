@@ -1,5 +1,5 @@
 """The incidents app's admin, one module per concept."""
 
-from incidents.admin import escalation, incidents, integrations, notifications
+from incidents.admin import escalation, incidents, integrations, notifications, reviews
 
-__all__ = ["escalation", "incidents", "integrations", "notifications"]
+__all__ = ["escalation", "incidents", "integrations", "notifications", "reviews"]

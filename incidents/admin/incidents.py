@@ -3,6 +3,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from core.admin_writes import LatestRowsInline, ReadOnlyInline
@@ -10,7 +11,7 @@ from core.errors import DomainError
 from incidents import selectors, services
 from incidents.admin.common import SEVERITY_COLOURS, STATUS_COLOURS, badge, external_link
 from incidents.lifecycle import allowed_actions
-from incidents.models import Alert, Incident, TimelineEntry
+from incidents.models import Alert, Incident, PostIncidentReview, TimelineEntry
 from incidents.services.incidents import INCIDENT_ACTIONS
 
 
@@ -80,6 +81,9 @@ class IncidentAdmin(admin.ModelAdmin):
         "resolution_note",
         "closed_at",
         "closed_by",
+        "service_link",
+        "review_link",
+        "runbook_links",
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -102,6 +106,7 @@ class IncidentAdmin(admin.ModelAdmin):
             ]
         return [
             (None, {"fields": ("reference", "status_badge", "title", "summary", "severity")}),
+            ("Service and follow-up", {"fields": ("service_link", "runbook_links", "review_link")}),
             ("People", {"fields": ("commander", "assignees")}),
             (
                 "Lifecycle",
@@ -131,6 +136,42 @@ class IncidentAdmin(admin.ModelAdmin):
         if not search_term:
             return queryset, False
         return selectors.incident_search(queryset, search_term), False
+
+    @admin.display(description="service")
+    def service_link(self, incident):
+        url = reverse("admin:catalog_service_change", args=[incident.service_id])
+        team = incident.service.team
+        return format_html(
+            '<a href="{}">{}</a>{}',
+            url,
+            incident.service.name,
+            format_html(" (team {})", team.name) if team else "",
+        )
+
+    @admin.display(description="runbooks")
+    def runbook_links(self, incident):
+        urls = selectors.incident_runbook_urls(incident)
+        if not urls:
+            return "—"
+        return format_html_join(
+            format_html("<br>"), "{}", ((external_link(url, url),) for url in urls)
+        )
+
+    @admin.display(description="post-incident review")
+    def review_link(self, incident):
+        review = PostIncidentReview.objects.filter(incident=incident).first()
+        if review is not None:
+            url = reverse("admin:incidents_postincidentreview_change", args=[review.pk])
+            return format_html(
+                '<a href="{}">Review ({})</a>{}',
+                url,
+                review.get_status_display(),
+                " — overdue" if review.is_overdue else "",
+            )
+        url = reverse("admin:incidents_postincidentreview_add")
+        return format_html(
+            '<a class="button" href="{}?incident={}">Open a review</a>', url, incident.pk
+        )
 
     @admin.display(description="incident", ordering="number")
     def reference(self, incident):

@@ -3,7 +3,17 @@ from django.db.models import Q
 
 from core.api.fields import FilterSet, StrictBooleanFilter
 from incidents import selectors
-from incidents.models import Incident, IncidentSeverity, IncidentSource, IncidentStatus
+from incidents.models import (
+    ActionItem,
+    ActionItemPriority,
+    ActionItemStatus,
+    Incident,
+    IncidentSeverity,
+    IncidentSource,
+    IncidentStatus,
+    PostIncidentReview,
+    ReviewStatus,
+)
 from incidents.models.incidents import OPEN_STATUSES
 
 # Ids are 64-bit; a larger number names nothing (and would overflow the database's int).
@@ -69,3 +79,74 @@ class IncidentFilter(FilterSet):
 
     def filter_text(self, queryset, name, value):
         return selectors.incident_search(queryset, value)
+
+
+class ActionItemFilter(FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ActionItemStatus.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=ActionItemPriority.choices)
+    owner = django_filters.CharFilter(
+        method="filter_owner", help_text="A user id, a username, or `me`."
+    )
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", help_text="true: not done or won't do, and past its due date."
+    )
+    service = django_filters.CharFilter(method="filter_service", help_text="Id or slug.")
+    team = django_filters.CharFilter(method="filter_team", help_text="Id or slug.")
+    review = django_filters.NumberFilter(field_name="review_id", min_value=1, max_value=MAX_ID)
+
+    class Meta:
+        model = ActionItem
+        fields = ["status", "priority"]
+
+    def filter_owner(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(owner=self.request.user)
+        if value.isascii() and value.isdecimal():
+            number = as_id(value)
+            return queryset.filter(owner_id=number) if number else queryset.none()
+        return queryset.filter(owner__username=value)
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = selectors.action_items_overdue(queryset)
+        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+    def filter_service(self, queryset, name, value):
+        return queryset.filter(_id_or_slug("review__incident__service", value))
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(_id_or_slug("review__incident__service__team", value))
+
+
+class ReviewFilter(FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ReviewStatus.choices)
+    incident = django_filters.NumberFilter(field_name="incident_id", min_value=1, max_value=MAX_ID)
+    facilitator = django_filters.CharFilter(
+        method="filter_facilitator", help_text="A user id, a username, or `me`."
+    )
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", help_text="true: not published and past its due date."
+    )
+    service = django_filters.CharFilter(method="filter_service", help_text="Id or slug.")
+    team = django_filters.CharFilter(method="filter_team", help_text="Id or slug.")
+
+    class Meta:
+        model = PostIncidentReview
+        fields = ["status"]
+
+    def filter_facilitator(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(facilitator=self.request.user)
+        if value.isascii() and value.isdecimal():
+            number = as_id(value)
+            return queryset.filter(facilitator_id=number) if number else queryset.none()
+        return queryset.filter(facilitator__username=value)
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = selectors.reviews_overdue(queryset)
+        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+    def filter_service(self, queryset, name, value):
+        return queryset.filter(_id_or_slug("incident__service", value))
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(_id_or_slug("incident__service__team", value))

@@ -3,12 +3,14 @@ from django.urls import path, re_path
 from incidents import views as incident_views
 from incidents.api import ingest
 from incidents.api.views import (
+    ActionItemViewSet,
     AlertViewSet,
     ChangeEventViewSet,
     EscalationPolicyViewSet,
     EscalationRuleViewSet,
     IncidentViewSet,
     IntegrationViewSet,
+    ReviewViewSet,
     ServiceViewSet,
 )
 
@@ -21,6 +23,8 @@ routes = [
     ("changes", ChangeEventViewSet, "change-event"),
     ("escalation-policies", EscalationPolicyViewSet, "escalation-policy"),
     ("escalation-rules", EscalationRuleViewSet, "escalation-rule"),
+    ("reviews", ReviewViewSet, "review"),
+    ("action-items", ActionItemViewSet, "action-item"),
 ]
 
 # Before the router's routes, so /api/integrations/alertmanager is not read as an id.

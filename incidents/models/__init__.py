@@ -15,9 +15,20 @@ from incidents.models.integrations import (
 )
 from incidents.models.notifications import Notification
 from incidents.models.respond import RespondLinkUse
+from incidents.models.reviews import (
+    ActionItem,
+    ActionItemPriority,
+    ActionItemStatus,
+    PostIncidentReview,
+    ReviewReminder,
+    ReviewStatus,
+)
 from incidents.models.timeline import TimelineEntry, TimelineKind
 
 __all__ = [
+    "ActionItem",
+    "ActionItemPriority",
+    "ActionItemStatus",
     "Alert",
     "AlertStatus",
     "ChangeEvent",
@@ -32,7 +43,10 @@ __all__ = [
     "Integration",
     "IntegrationKind",
     "Notification",
+    "PostIncidentReview",
     "RespondLinkUse",
+    "ReviewReminder",
+    "ReviewStatus",
     "ServiceEscalationRule",
     "TimelineEntry",
     "TimelineKind",

@@ -19,6 +19,8 @@ class TimelineKind(models.TextChoices):
     ALERT = "alert", "Alert"
     ESCALATION = "escalation", "Escalation"
     NOTIFICATION = "notification", "Notification"
+    REVIEW = "review", "Post-incident review"
+    ACTION_ITEM = "action_item", "Action item"
 
 
 class TimelineEntry(models.Model):

@@ -28,6 +28,7 @@ from incidents.models import (
 from incidents.models.incidents import OPEN_STATUSES
 from incidents.services.escalation import escalation_start
 from incidents.services.events import incident_event_publish
+from incidents.services.reviews import review_open_on_resolve
 from incidents.services.timeline import timeline_record
 
 INCIDENT_SEQUENCE = "incident"
@@ -193,7 +194,10 @@ def incident_mitigate(*, incident: Incident, by, at: datetime | None = None) -> 
 def incident_resolve(
     *, incident: Incident, by, note: str = "", at: datetime | None = None
 ) -> Incident:
-    return _step(
+    """Resolve; an incident of a reviewed severity gets its draft review (once)."""
+    incident = _locked(incident)
+    previous = incident.status
+    incident = _step(
         incident,
         IncidentStatus.RESOLVED,
         by,
@@ -202,6 +206,9 @@ def incident_resolve(
         changes={"resolution_note": note},
         data={"note": note} if note else None,
     )
+    if incident.status == IncidentStatus.RESOLVED and previous != IncidentStatus.RESOLVED:
+        review_open_on_resolve(incident=incident, by=by)
+    return incident
 
 
 @transaction.atomic

@@ -262,7 +262,7 @@ def _send_email(notification):
         to=[notification.contact_method.address],
         connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
         # The same on every attempt, so a mail system can drop a repeat after a crash.
-        headers={"Message-ID": f"<page-{notification.pk}@{_mail_domain()}>"},
+        headers={"Message-ID": f"<page-{notification.pk}@{mail_domain()}>"},
     )
     message.send()
 
@@ -297,5 +297,5 @@ def _send_webhook(notification):
         raise SendFailed(str(error)) from error
 
 
-def _mail_domain() -> str:
+def mail_domain() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"

@@ -3,6 +3,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from catalog.models import Service, Team
 from incidents.models import Incident, IncidentStatus
@@ -63,8 +64,26 @@ def test_seed_demo_builds_a_realistic_organisation_once():
     assert by_severity["SEV1"]["mtta_median"] < by_severity["SEV4"]["mtta_median"]
     assert by_severity["SEV1"]["mttr_median"] < by_severity["SEV4"]["mttr_median"]
 
+    # Reviews of the worst incidents in every status, with follow-up work, some late.
+    from incidents.models import ActionItem, PostIncidentReview
+
+    assert set(PostIncidentReview.objects.values_list("status", flat=True)) == {
+        "draft",
+        "in_review",
+        "published",
+    }
+    assert not PostIncidentReview.objects.exclude(incident__severity__in=["SEV1", "SEV2"]).exists()
+    assert ActionItem.objects.filter(status="done").exists()
+    assert ActionItem.objects.filter(
+        status__in=["open", "in_progress"], due_date__lt=timezone.localdate()
+    ).exists()
+    assert "reviews: " in output
+    reviews = PostIncidentReview.objects.count()
+
     again = seed()
 
+    assert PostIncidentReview.objects.count() == reviews
+    assert "reviews: kept" in again
     assert Incident.objects.count() == incidents
     assert Team.objects.count() == 4
     assert "incident history: kept" in again

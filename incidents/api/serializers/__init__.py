@@ -26,9 +26,15 @@ from incidents.api.serializers.response_times import (
     ResponseTimesQuerySerializer,
     ResponseTimesRowSerializer,
 )
+from incidents.api.serializers.reviews import (
+    ActionItemSerializer,
+    ReviewDetailSerializer,
+    ReviewSerializer,
+)
 from incidents.api.serializers.services import ServiceSerializer
 
 __all__ = [
+    "ActionItemSerializer",
     "AlertSerializer",
     "AssignSerializer",
     "ChangeEventSerializer",
@@ -46,6 +52,8 @@ __all__ = [
     "ResolveSerializer",
     "ResponseTimesQuerySerializer",
     "ResponseTimesRowSerializer",
+    "ReviewDetailSerializer",
+    "ReviewSerializer",
     "ServiceEscalationRuleSerializer",
     "ServiceSerializer",
     "TimelineEntrySerializer",

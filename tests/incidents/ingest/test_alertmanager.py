@@ -65,7 +65,11 @@ def test_one_group_opens_one_incident_and_resolves_it_when_every_alert_resolves(
         ("alert", "integration: prod alertmanager"),
         ("alert", "integration: prod alertmanager"),
         ("resolved", "integration: prod alertmanager"),
+        # A critical alert makes a SEV1: resolving it opens its post-incident review.
+        ("review", "integration: prod alertmanager"),
     ]
+    assert incident.review.status == "draft"
+    assert incident.review.facilitator is None  # no commander, and an integration resolved it
     alert_entries = incident.timeline.filter(kind="alert").order_by("id")
     assert [e.data["decision"] for e in alert_entries] == ["opened", "joined", "joined"]
     assert [(e.data["firing"], e.data["resolved"]) for e in alert_entries] == [
