@@ -15,7 +15,12 @@ def index(request):
     return render(
         request,
         "runbooks/index.html",
-        {**admin.site.each_context(request), "title": "Runbooks", "runbooks": pages.runbook_list()},
+        {
+            **admin.site.each_context(request),
+            "is_nav_sidebar_enabled": False,
+            "title": "Runbooks",
+            "runbooks": pages.runbook_list(),
+        },
     )
 
 
@@ -29,5 +34,10 @@ def page(request, name):
     return render(
         request,
         "runbooks/page.html",
-        {**admin.site.each_context(request), "title": runbook.title, "runbook": runbook},
+        {
+            **admin.site.each_context(request),
+            "is_nav_sidebar_enabled": False,
+            "title": runbook.title,
+            "runbook": runbook,
+        },
     )

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin_writes import ReadOnlyAdmin, ServiceWritesAdmin, ServiceWritesInline
 from core.errors import DomainError
 from incidents import selectors
-from incidents.admin.common import badge, external_link
+from incidents.admin.common import badge
 from incidents.models import ActionItem, PostIncidentReview, ReviewReminder, ReviewStatus
 from incidents.models.reviews import FINISHED_ACTION_STATUSES, NARRATIVE_FIELDS
 from incidents.reviews_export import duration
@@ -251,7 +251,6 @@ class ActionItemAdmin(ServiceWritesAdmin):
         "status",
         "due_date",
         "overdue",
-        "ticket",
     )
     list_select_related = ("owner", "review__incident")
     list_filter = (OverdueFilter, "status", "priority", "owner", "review__incident__service")
@@ -281,10 +280,6 @@ class ActionItemAdmin(ServiceWritesAdmin):
     @admin.display(description="overdue")
     def overdue(self, item):
         return _overdue_mark(item.is_overdue)
-
-    @admin.display(description="ticket")
-    def ticket(self, item):
-        return external_link(item.ticket_url, "ticket") if item.ticket_url else "—"
 
     def create(self, request, data, parent=None):
         return services.action_item_create(by=request.user, **data)
