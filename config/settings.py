@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "observability.platform.SLOTrafficMiddleware",
     "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.security.ContentSecurityPolicyMiddleware",
@@ -236,6 +237,9 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "incidents.models.reviews.ReviewStatus",
         "ActionItemStatusEnum": "incidents.models.reviews.ActionItemStatus",
         "ActionItemPriorityEnum": "incidents.models.reviews.ActionItemPriority",
+        "SLOStateEnum": "observability.models.SLOState",
+        "SLOSourceEnum": "observability.models.SLOSource",
+        "IncidentSourceEnum": "incidents.models.incidents.IncidentSource",
         "DeliveryStatusEnum": "core.models.DeliveryStatus",
         "AlertStatusEnum": "incidents.models.integrations.AlertStatus",
         "IntegrationKindEnum": "incidents.models.integrations.IntegrationKind",
@@ -270,6 +274,20 @@ GRAFANA_SIGNATURE_MAX_AGE_SECONDS = env.int("GRAFANA_SIGNATURE_MAX_AGE_SECONDS",
 REVIEW_SEVERITIES = env.list("REVIEW_SEVERITIES", default=["SEV1", "SEV2"])
 # ...due this many working days (Monday to Friday) after the incident resolved.
 REVIEW_DUE_BUSINESS_DAYS = env.int("REVIEW_DUE_BUSINESS_DAYS", default=5)
+
+# --- SLOs -------------------------------------------------------------------
+
+# Per-minute SLO counts older than this are refused when posted and deleted daily.
+SLO_RETENTION_DAYS = env.int("SLO_RETENTION_DAYS", default=90)
+# The Prometheus server SLOs with the prometheus source ask (unless they name their own).
+PROMETHEUS_URL = env("PROMETHEUS_URL", default="")
+PROMETHEUS_TIMEOUT_SECONDS = env.float("PROMETHEUS_TIMEOUT_SECONDS", default=10)
+# The platform's own API availability and latency SLOs (observability.platform).
+PLATFORM_SLOS = env.bool("PLATFORM_SLOS", default=True)
+# Health alerts on the platform itself: deliveries waiting over 5 minutes beyond this many
+# fail the backlog check; the incidents they open have this severity.
+HEALTH_BACKLOG_THRESHOLD = env.int("HEALTH_BACKLOG_THRESHOLD", default=100)
+HEALTH_ALERT_SEVERITY = env("HEALTH_ALERT_SEVERITY", default="SEV2")
 
 # --- Celery -----------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class IncidentSource(models.TextChoices):
     ALERT = "alert", "Alert"
     SLO = "slo", "SLO burn rate"
     ANOMALY = "anomaly", "Anomaly"
+    HEALTH = "health", "Platform health check"
 
 
 def _null(*fields):

@@ -80,6 +80,13 @@ def test_seed_demo_builds_a_realistic_organisation_once():
     assert "reviews: " in output
     reviews = PostIncidentReview.objects.count()
 
+    # SLOs with 30 days of data: some met, one at risk, one breached.
+    from observability.models import SLO
+
+    states = sorted(slo.evaluations.order_by("-at").first().state for slo in SLO.objects.all())
+    assert states == ["at_risk", "breached", "met", "met"]
+    assert all(slo.evaluations.count() == 31 for slo in SLO.objects.all())
+
     again = seed()
 
     assert PostIncidentReview.objects.count() == reviews
