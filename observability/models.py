@@ -161,13 +161,17 @@ class SLO(TimeStampedModel):
 class SLOBucket(models.Model):
     """Good and total events in one minute of one SLO (internal source)."""
 
-    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="buckets")
+    # No index of its own: the two below start with it.
+    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="buckets", db_index=False)
     # Unix minute number of the bucket's end: events in (minute - 1, minute] * 60 seconds.
     minute = models.BigIntegerField()
     good = models.BigIntegerField()
     total = models.BigIntegerField()
 
     class Meta:
+        # Covering: a window's sums are read from the index alone (bench/slo.py: 36,000
+        # heap pages per SLO and 30 days without it, about 265 index pages with it).
+        indexes = [models.Index(fields=["slo", "minute", "good", "total"], name="slobucket_counts")]
         constraints = [
             models.UniqueConstraint(fields=["slo", "minute"], name="one_bucket_per_slo_minute"),
             models.CheckConstraint(

@@ -14,7 +14,7 @@ PERIODIC_TASKS = [
         task="observability.tasks.slo_buckets_prune",
         crontab={"minute": "23", "hour": "3"},
         expire_seconds=6 * 3600,
-        description="Deletes per-minute SLO counts older than SLO_RETENTION_DAYS.",
+        description="Deletes per-minute SLO counts and evaluations older than SLO_RETENTION_DAYS.",
     ),
     PeriodicTaskSpec(
         name="check the platform's health",

@@ -5,8 +5,7 @@ latest evaluations and their history."""
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from observability.models import SLO, BudgetingMethod, SLOBucket, SLOEvaluation
 from observability.slo_math import BURN_WINDOWS, unix_minute, window_minutes
@@ -22,20 +21,29 @@ def _windows(slo: SLO, at: datetime) -> dict[str, int]:
 
 def slo_counts(slo: SLO, at: datetime) -> dict[str, tuple[float, float]]:
     """``{window: (good, total)}`` for the burn-rate windows and the SLO's window, each
-    covering the buckets stamped in (end - w, end], from the internal buckets."""
+    covering the buckets stamped in (end - w, end], from the internal buckets.
+
+    One query of one plain aggregate per window, each over its own index range: the 30
+    days' rows plus the shorter windows' (about 1.15 times as many), two sums each. One
+    aggregate with a FILTERed sum per window would instead test 8 filters and add 16 sums
+    on every row of the 30 days, two to three times the cost of reading them once that is
+    an index-only scan (``bench/slo.py``)."""
     if slo.budgeting_method == BudgetingMethod.TIMESLICES:
         return _slice_counts(slo, at)
     end = unix_minute(at)
     windows = _windows(slo, at)
-    sums = {}
-    for key, minutes in windows.items():
-        inside = Q(minute__gt=end - minutes)
-        sums[f"good_{key}"] = Coalesce(Sum("good", filter=inside), 0)
-        sums[f"total_{key}"] = Coalesce(Sum("total", filter=inside), 0)
-    row = SLOBucket.objects.filter(
-        slo=slo, minute__gt=end - max(windows.values()), minute__lte=end
-    ).aggregate(**sums)
-    return {key: (float(row[f"good_{key}"]), float(row[f"total_{key}"])) for key in windows}
+    table = SLOBucket._meta.db_table
+    branches, params = [], []
+    for index, minutes in enumerate(windows.values()):
+        branches.append(
+            f"SELECT {index}, COALESCE(SUM(good), 0), COALESCE(SUM(total), 0) FROM {table}"
+            " WHERE slo_id = %s AND minute > %s AND minute <= %s"
+        )
+        params += [slo.pk, end - minutes, end]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = {index: (float(good), float(total)) for index, good, total in cursor.fetchall()}
+    return {key: rows[index] for index, key in enumerate(windows)}
 
 
 def _slice_counts(slo: SLO, at: datetime) -> dict[str, tuple[float, float]]:

@@ -109,16 +109,17 @@ def slo_minutes_add(*, slo_id: int, per_minute: dict) -> None:
 
 
 def slo_buckets_prune(*, now: datetime | None = None, batch: int = 10_000) -> int:
-    """Delete buckets older than the retention, in bounded batches."""
-    cutoff = unix_minute((now or timezone.now()) - timedelta(days=settings.SLO_RETENTION_DAYS))
+    """Delete buckets and evaluations older than the retention, in bounded batches (short
+    transactions); how many rows went."""
+    oldest = (now or timezone.now()) - timedelta(days=settings.SLO_RETENTION_DAYS)
     deleted = 0
-    while True:
-        ids = list(
-            SLOBucket.objects.filter(minute__lte=cutoff).values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return deleted
-        deleted += SLOBucket.objects.filter(pk__in=ids).delete()[0]
+    for old in (
+        SLOBucket.objects.filter(minute__lte=unix_minute(oldest)),
+        SLOEvaluation.objects.filter(at__lt=oldest),
+    ):
+        while ids := list(old.values_list("pk", flat=True)[:batch]):
+            deleted += old.model.objects.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 # --- evaluation ---------------------------------------------------------------------------
@@ -160,38 +161,77 @@ def _prometheus_counts(slo: SLO, at: datetime) -> dict[str, tuple[float, float]]
 
 
 def slo_evaluations_run(*, at: datetime | None = None) -> dict[str, int]:
-    """Evaluate every SLO at ``at``'s minute (beat, every minute): store each result and
-    open or resolve the incidents its alerts call for. One SLO's failure is logged and
-    does not stop the others."""
+    """Evaluate every SLO at ``at``'s minute (beat, every minute): store the results (one
+    upsert for all), then open or resolve the incidents their alerts call for. One SLO's
+    failure is logged and does not stop the others."""
     at = (at or timezone.now()).replace(second=0, microsecond=0)
     done = {"evaluated": 0, "failed": 0}
+    results = []
     for slo in selectors.slo_list():
         try:
-            status = slo_status(slo, at)
-            slo_evaluation_store(slo=slo, status=status)
-            slo_alerts_apply(slo=slo, status=status)
-            done["evaluated"] += 1
+            results.append((slo, slo_status(slo, at)))
         except Exception:  # one bad SLO must not stop the rest
             logger.exception("SLO %s could not be evaluated", slo.pk)
+            done["failed"] += 1
+    SLOEvaluation.objects.bulk_create(
+        [_evaluation(slo, status) for slo, status in results],
+        update_conflicts=True,
+        unique_fields=["slo", "at"],
+        update_fields=_EVALUATION_FIELDS,
+    )
+    open_incidents = {
+        incident.dedup_key: incident
+        for incident in Incident.objects.filter(
+            source=IncidentSource.SLO, status__in=OPEN_STATUSES, dedup_key__startswith="slo:"
+        )
+    }
+    for slo, status in results:
+        try:
+            slo_alerts_apply(slo=slo, status=status, open_incidents=open_incidents)
+            done["evaluated"] += 1
+        except Exception:
+            logger.exception("SLO %s: its alerts could not be applied", slo.pk)
             done["failed"] += 1
     return done
 
 
-def slo_evaluation_store(*, slo: SLO, status: Status) -> SLOEvaluation:
-    evaluation, _ = SLOEvaluation.objects.update_or_create(
+_EVALUATION_FIELDS = [
+    "state",
+    "reason",
+    "sli",
+    "good",
+    "total",
+    "budget_remaining",
+    "burn_rates",
+    "page",
+    "ticket",
+]
+
+
+def _evaluation(slo: SLO, status: Status) -> SLOEvaluation:
+    return SLOEvaluation(
         slo=slo,
         at=status.at,
-        defaults={
-            "state": status.state,
-            "reason": status.reason or "",
-            "sli": status.sli,
-            "good": status.good,
-            "total": status.total,
-            "budget_remaining": status.remaining_ratio,
-            "burn_rates": status.burn_rates,
-            "page": status.page,
-            "ticket": status.ticket,
-        },
+        state=status.state,
+        reason=status.reason or "",
+        sli=status.sli,
+        good=status.good,
+        total=status.total,
+        budget_remaining=status.remaining_ratio,
+        burn_rates=status.burn_rates,
+        page=status.page,
+        ticket=status.ticket,
+    )
+
+
+def slo_evaluation_store(*, slo: SLO, status: Status) -> SLOEvaluation:
+    """Store one evaluation (replacing one stored for the same minute)."""
+    evaluation = _evaluation(slo, status)
+    SLOEvaluation.objects.bulk_create(
+        [evaluation],
+        update_conflicts=True,
+        unique_fields=["slo", "at"],
+        update_fields=_EVALUATION_FIELDS,
     )
     return evaluation
 
@@ -200,16 +240,20 @@ def _dedup_key(slo: SLO, severity: str) -> str:
     return f"slo:{slo.pk}:{severity}"
 
 
-def slo_alerts_apply(*, slo: SLO, status: Status) -> None:
+def slo_alerts_apply(*, slo: SLO, status: Status, open_incidents: dict | None = None) -> None:
     """A firing page (or ticket) opens one incident per SLO and severity; one that no
-    longer fires resolves it. An SLO whose status is unknown changes nothing."""
+    longer fires resolves it. An SLO whose status is unknown changes nothing.
+    ``open_incidents`` (dedup key -> open incident) saves the lookups in a batch."""
     if status.state == "unknown":
         return
     for severity, firing in (("page", status.page), ("ticket", status.ticket)):
         key = _dedup_key(slo, severity)
-        open_incident = Incident.objects.filter(
-            service=slo.service, dedup_key=key, status__in=OPEN_STATUSES
-        ).first()
+        if open_incidents is not None:
+            open_incident = open_incidents.get(key)
+        else:
+            open_incident = Incident.objects.filter(
+                service=slo.service, dedup_key=key, status__in=OPEN_STATUSES
+            ).first()
         still_burning = firing or (
             # A ticket silenced by a page still burns: keep its incident open.
             severity == "ticket" and any(row.severity == "ticket" for row in status.firing_rows)

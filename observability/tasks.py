@@ -12,7 +12,7 @@ def slo_evaluations_run():
 
 @shared_task(ignore_result=True)
 def slo_buckets_prune():
-    """Beat, daily: delete SLO counts older than SLO_RETENTION_DAYS."""
+    """Beat, daily: delete SLO counts and evaluations older than SLO_RETENTION_DAYS."""
     services.slo_buckets_prune()
 
 

@@ -248,3 +248,15 @@ def test_timeslices_count_good_slices(manager):
     # The last 30 minutes hold the 10th slice (minutes 45-49): 1 bad of 6.
     assert body["burn_rates"]["30m"] == pytest.approx((1 / 6) / 0.1)
     assert body["burn_rates"]["5m"] == 0
+
+
+def test_counts_and_evaluations_past_the_retention_are_pruned_in_batches(manager, slo):
+    post_events(manager, slo, [{"timestamp": iso(NOW - timedelta(days=89)), "good": 1, "total": 1}])
+    post_events(manager, slo, [{"timestamp": iso(NOW), "good": 1, "total": 1}])
+    services.slo_evaluations_run(at=NOW - timedelta(days=89))
+    services.slo_evaluations_run(at=NOW)
+
+    assert services.slo_buckets_prune(now=NOW + timedelta(days=2), batch=1) == 2
+
+    assert SLOBucket.objects.count() == 1
+    assert slo.evaluations.get().at == NOW
