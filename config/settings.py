@@ -289,6 +289,11 @@ PLATFORM_SLOS = env.bool("PLATFORM_SLOS", default=True)
 HEALTH_BACKLOG_THRESHOLD = env.int("HEALTH_BACKLOG_THRESHOLD", default=100)
 HEALTH_ALERT_SEVERITY = env("HEALTH_ALERT_SEVERITY", default="SEV2")
 
+# --- Metrics ----------------------------------------------------------------
+
+# Metric samples older than this are deleted daily, in batches.
+METRIC_RETENTION_DAYS = env.int("METRIC_RETENTION_DAYS", default=400)
+
 # --- Celery -----------------------------------------------------------------
 
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = environment.broker_settings(

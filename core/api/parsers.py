@@ -18,17 +18,22 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-def loads(data: bytes | str, *, clean: bool = False):
+def loads(data: bytes | str, *, clean: bool = False, non_finite: bool = False):
     """Parse JSON text from a client; ``ValueError`` (with a message fit to show) when it
     is not JSON we can keep: NaN/Infinity (also numbers too large for a float, such as
     ``1e999``, which would become them) and nesting deeper than MAX_JSON_DEPTH.
 
-    With ``clean``, every string (keys too) is made storable (``core.text.clean_text``)."""
+    With ``clean``, every string (keys too) is made storable (``core.text.clean_text``).
+    With ``non_finite``, NaN and Infinity are read as floats, for a caller that refuses
+    them itself with a better message (metric samples, by row)."""
     surrogates_encoded = False
     if isinstance(data, bytes):
         data, surrogates_encoded = _decode(data)
     try:
-        value = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
+        if non_finite:
+            value = json.loads(data)
+        else:
+            value = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise ValueError(_too_deep()) from None
     if _may_be_deeper_than(data, MAX_JSON_DEPTH) and _depth_exceeds(value, MAX_JSON_DEPTH):
@@ -72,7 +77,7 @@ class JSONParser(parsers.JSONParser):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = raw.decode(encoding)
-            value = loads(text)
+            value = loads(text, non_finite=getattr(view, "json_non_finite", False))
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"JSON parse error: {exc}") from exc
         if _may_hold_unsafe_text(text):
