@@ -43,9 +43,20 @@ def duration(seconds: int | None) -> str:
     return text or f"{secs} s"
 
 
+def figure_rows(figures: dict) -> list[tuple[str, object]]:
+    """The review's figures as (label, shown value) rows, as the exports and the admin
+    show them."""
+    return [
+        ("Time to acknowledge", duration(figures["time_to_acknowledge"])),
+        ("Time to mitigate", duration(figures["time_to_mitigate"])),
+        ("Time to resolve", duration(figures["time_to_resolve"])),
+        ("Alerts received", figures["alerts_received"]),
+        ("People paged", figures["people_paged"]),
+    ]
+
+
 def review_context(review: PostIncidentReview) -> dict:
     incident = review.incident
-    figures = selectors.review_figures(incident)
     end = incident.resolved_at or timezone.now()
     return {
         "site_name": settings.SITE_NAME,
@@ -54,13 +65,7 @@ def review_context(review: PostIncidentReview) -> dict:
         "service": incident.service,
         "team": incident.service.team,
         "duration": duration((end - incident.triggered_at).total_seconds()),
-        "figures": [
-            ("Time to acknowledge", duration(figures["time_to_acknowledge"])),
-            ("Time to mitigate", duration(figures["time_to_mitigate"])),
-            ("Time to resolve", duration(figures["time_to_resolve"])),
-            ("Alerts received", figures["alerts_received"]),
-            ("People paged", figures["people_paged"]),
-        ],
+        "figures": figure_rows(selectors.review_figures(incident)),
         "sections": [(title, getattr(review, name)) for name, title in SECTIONS],
         "timeline": selectors.review_timeline(review),
         "action_items": list(review.action_items.all()),

@@ -14,7 +14,7 @@ from incidents import selectors
 from incidents.admin.common import badge
 from incidents.models import ActionItem, PostIncidentReview, ReviewReminder, ReviewStatus
 from incidents.models.reviews import FINISHED_ACTION_STATUSES, NARRATIVE_FIELDS
-from incidents.reviews_export import duration
+from incidents.reviews_export import figure_rows
 from incidents.services import reviews as services
 
 
@@ -142,14 +142,7 @@ class PostIncidentReviewAdmin(ServiceWritesAdmin):
 
     @admin.display(description="figures (from the incident)")
     def figures(self, review):
-        figures = selectors.review_figures(review.incident)
-        rows = [
-            ("Time to acknowledge", duration(figures["time_to_acknowledge"])),
-            ("Time to mitigate", duration(figures["time_to_mitigate"])),
-            ("Time to resolve", duration(figures["time_to_resolve"])),
-            ("Alerts received", figures["alerts_received"]),
-            ("People paged", figures["people_paged"]),
-        ]
+        rows = figure_rows(selectors.review_figures(review.incident))
         return format_html(
             "<table>{}</table>",
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
@@ -157,11 +150,7 @@ class PostIncidentReviewAdmin(ServiceWritesAdmin):
 
     @admin.display(description="incident timeline (UTC)")
     def timeline(self, review):
-        entries = [
-            entry
-            for entry in review.incident.timeline.select_related("actor_user")
-            if entry.kind not in ("review", "action_item")
-        ]
+        entries = selectors.review_timeline(review)
         return format_html(
             "<table>{}</table>",
             format_html_join(

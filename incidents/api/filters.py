@@ -37,6 +37,16 @@ def _id_or_slug(prefix: str, value: str) -> Q:
     return Q(**{f"{prefix}__slug": value})
 
 
+def _person(prefix: str, value: str, request) -> Q:
+    """A person named by id, username or ``me`` (the requesting user)."""
+    if value == "me":
+        return Q(**{prefix: request.user})
+    if value.isascii() and value.isdecimal():
+        number = as_id(value)
+        return Q(**{f"{prefix}__id": number}) if number is not None else NOTHING
+    return Q(**{f"{prefix}__username": value})
+
+
 class IncidentFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=IncidentSeverity.choices)
@@ -66,12 +76,7 @@ class IncidentFilter(FilterSet):
         return queryset.filter(_id_or_slug("service__team", value))
 
     def filter_assignee(self, queryset, name, value):
-        if value == "me":
-            return queryset.filter(assignees=self.request.user)
-        if value.isascii() and value.isdecimal():
-            number = as_id(value)
-            return queryset.filter(assignees__id=number) if number else queryset.none()
-        return queryset.filter(assignees__username=value)
+        return queryset.filter(_person("assignees", value, self.request))
 
     def filter_open(self, queryset, name, value):
         condition = Q(status__in=OPEN_STATUSES)
@@ -99,12 +104,7 @@ class ActionItemFilter(FilterSet):
         fields = ["status", "priority"]
 
     def filter_owner(self, queryset, name, value):
-        if value == "me":
-            return queryset.filter(owner=self.request.user)
-        if value.isascii() and value.isdecimal():
-            number = as_id(value)
-            return queryset.filter(owner_id=number) if number else queryset.none()
-        return queryset.filter(owner__username=value)
+        return queryset.filter(_person("owner", value, self.request))
 
     def filter_overdue(self, queryset, name, value):
         overdue = selectors.action_items_overdue(queryset)
@@ -134,12 +134,7 @@ class ReviewFilter(FilterSet):
         fields = ["status"]
 
     def filter_facilitator(self, queryset, name, value):
-        if value == "me":
-            return queryset.filter(facilitator=self.request.user)
-        if value.isascii() and value.isdecimal():
-            number = as_id(value)
-            return queryset.filter(facilitator_id=number) if number else queryset.none()
-        return queryset.filter(facilitator__username=value)
+        return queryset.filter(_person("facilitator", value, self.request))
 
     def filter_overdue(self, queryset, name, value):
         overdue = selectors.reviews_overdue(queryset)

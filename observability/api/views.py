@@ -149,12 +149,12 @@ class ProductionStatusView(APIView):
     )
     def get(self, request):
         checks = run_checks()
-        by_severity = dict(
-            Incident.objects.filter(status__in=OPEN_STATUSES)
-            .values_list("severity")
+        by_severity = {
+            row["severity"]: row["n"]
+            for row in Incident.objects.filter(status__in=OPEN_STATUSES)
+            .values("severity")
             .annotate(n=Count("id"))
-            .values_list("severity", "n")
-        )
+        }
         states = {"met": 0, "at_risk": 0, "breached": 0, "unknown": 0}
         for row in _slo_rows():
             states[row["state"]] += 1
