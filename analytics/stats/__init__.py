@@ -1,0 +1,1 @@
+"""Statistics as pure functions over numpy arrays: no ORM, no Django."""
