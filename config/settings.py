@@ -52,7 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "observability.platform.SLOTrafficMiddleware",
+    "core.traffic.TrafficMiddleware",
     "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.security.ContentSecurityPolicyMiddleware",
@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
         "IntegrationKindEnum": "incidents.models.integrations.IntegrationKind",
         "TimelineKindEnum": "incidents.models.timeline.TimelineKind",
         "ContactKindEnum": "oncall.models.ContactKind",
+        "BenchmarkStatusEnum": "analytics.models.BenchmarkStatus",
+        "TrendDirectionEnum": "analytics.api.trends.DIRECTIONS",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -284,6 +286,10 @@ PROMETHEUS_URL = env("PROMETHEUS_URL", default="")
 PROMETHEUS_TIMEOUT_SECONDS = env.float("PROMETHEUS_TIMEOUT_SECONDS", default=10)
 # The platform's own API availability and latency SLOs (observability.platform).
 PLATFORM_SLOS = env.bool("PLATFORM_SLOS", default=True)
+# Usage analytics (analytics.usage): requests per route, active users, feature use; counted
+# in memory and added to the database once a minute per process. Kept this many days.
+USAGE_ANALYTICS = env.bool("USAGE_ANALYTICS", default=True)
+USAGE_RETENTION_DAYS = env.int("USAGE_RETENTION_DAYS", default=400)
 # Health alerts on the platform itself: deliveries waiting over 5 minutes beyond this many
 # fail the backlog check; the incidents they open have this severity.
 HEALTH_BACKLOG_THRESHOLD = env.int("HEALTH_BACKLOG_THRESHOLD", default=100)
@@ -293,6 +299,8 @@ HEALTH_ALERT_SEVERITY = env("HEALTH_ALERT_SEVERITY", default="SEV2")
 
 # Metric samples older than this are deleted daily, in batches.
 METRIC_RETENTION_DAYS = env.int("METRIC_RETENTION_DAYS", default=400)
+# The detectors each anomaly scan runs (analytics.stats.anomaly.METHODS).
+ANOMALY_METHODS = env.list("ANOMALY_METHODS", default=["rolling_z", "robust_z", "isolation_forest"])
 
 # --- Celery -----------------------------------------------------------------
 

@@ -37,6 +37,22 @@ class SecondsBetween(Func):
         ]
 
 
+class EpochSeconds(Func):
+    """A timestamp as Unix seconds (float): what numpy-side statistics take."""
+
+    output_field = FloatField()
+    arity = 1
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"EXTRACT(EPOCH FROM {sql})::double precision", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        # julianday keeps milliseconds; 2440587.5 is the Julian day of the Unix epoch.
+        return f"ROUND((julianday({sql}) - 2440587.5) * 86400.0, 3)", params
+
+
 class Percentile(Aggregate):
     """The continuous percentile (linear interpolation, like PostgreSQL's
     ``percentile_cont`` and numpy's default) of a numeric expression; NULLs ignored."""

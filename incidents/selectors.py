@@ -1,16 +1,38 @@
 """Reads of incidents, alerts, integrations and escalation, shaped so that a list costs
 a constant number of queries however long it is."""
 
+from datetime import UTC
+
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, NullIf, TruncDay
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Service
+from core.db import EpochSeconds, Percentile, SecondsBetween
+from core.models import DeliveryStatus
 from core.net import is_http_url
 from incidents.models import (
     ActionItem,
     Alert,
+    AlertStatus,
     ChangeEvent,
     EscalationPolicy,
     Incident,
@@ -24,6 +46,7 @@ from incidents.models import (
 )
 from incidents.models.incidents import OPEN_STATUSES
 from incidents.models.reviews import FINISHED_ACTION_STATUSES
+from oncall.models import LayerMember, ScheduleOverride
 
 User = get_user_model()
 
@@ -222,3 +245,178 @@ def incident_runbook_urls(incident: Incident) -> list[str]:
     ]
     urls.append(incident.service.runbook_url)
     return list(dict.fromkeys(url for url in urls if isinstance(url, str) and is_http_url(url)))
+
+
+# --- Analytics reads: counts per UTC day, response-time samples, alert noise, pages --
+# Every window is start <= t < end; each function is one query, grouped in the database.
+
+
+def _incidents_in(start, end, *, severity=None, service=None) -> QuerySet[Incident]:
+    incidents = Incident.objects.filter(triggered_at__gte=start, triggered_at__lt=end)
+    if severity is not None:
+        incidents = incidents.filter(severity=severity)
+    if service is not None:
+        incidents = incidents.filter(service__slug=service)
+    return incidents.order_by()
+
+
+def _firing_alerts_in(start, end, *, service=None) -> QuerySet[Alert]:
+    """Alert rows that fired in the window: a resolved notice is the end of an alert,
+    not another one."""
+    alerts = Alert.objects.filter(
+        status=AlertStatus.FIRING, received_at__gte=start, received_at__lt=end
+    )
+    if service is not None:
+        alerts = alerts.filter(integration__service__slug=service)
+    return alerts.order_by()
+
+
+def incident_counts_by_day(*, start, end, severity=None, service=None) -> dict:
+    """``{UTC day start: incidents triggered}``; days without any are absent."""
+    rows = (
+        _incidents_in(start, end, severity=severity, service=service)
+        .annotate(day=TruncDay("triggered_at", tzinfo=UTC))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    return dict(rows)
+
+
+def incident_response_samples(
+    *, start, end, until: str, severity=None, service=None
+) -> list[tuple[float, float]]:
+    """(triggered at in Unix seconds, seconds from trigger to ``until``) per incident
+    that got there, oldest first; ``until`` is ``acknowledged_at`` or ``resolved_at``."""
+    if until not in ("acknowledged_at", "resolved_at"):
+        raise ValueError("until must be acknowledged_at or resolved_at")
+    return list(
+        _incidents_in(start, end, severity=severity, service=service)
+        .filter(**{f"{until}__isnull": False})
+        .annotate(
+            at=EpochSeconds("triggered_at"), seconds=SecondsBetween(F("triggered_at"), F(until))
+        )
+        .order_by("triggered_at", "id")
+        .values_list("at", "seconds")
+    )
+
+
+def alert_counts_by_day(*, start, end, service=None) -> dict:
+    """``{UTC day start: alerts fired}``; days without any are absent."""
+    rows = (
+        _firing_alerts_in(start, end, service=service)
+        .annotate(day=TruncDay("received_at", tzinfo=UTC))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    return dict(rows)
+
+
+def notification_counts_by_day(*, start, end) -> dict:
+    """``{(UTC day start, "sent" | "failed"): pages}`` by the day each page was raised
+    (``created_at``: a failed page has no ``sent_at``, and counting both outcomes by the
+    same time keeps a day's delivery ratio about the same pages). Pending pages have no
+    outcome yet and are left out."""
+    rows = (
+        Notification.objects.filter(
+            created_at__gte=start,
+            created_at__lt=end,
+            status__in=(DeliveryStatus.SENT, DeliveryStatus.FAILED),
+        )
+        .order_by()
+        .annotate(day=TruncDay("created_at", tzinfo=UTC))
+        .values("day", "status")
+        .annotate(n=Count("id"))
+        .values_list("day", "status", "n")
+    )
+    return {(day, status): n for day, status, n in rows}
+
+
+def alerts_per_incident_summary(*, start, end) -> dict:
+    """Over incidents triggered in the window that have alerts: how many, and their
+    alerts (fired, at any time) per incident as mean, median and max."""
+    return (
+        _incidents_in(start, end)
+        .annotate(n=Count("alerts", filter=Q(alerts__status=AlertStatus.FIRING)))
+        .filter(n__gt=0)
+        .aggregate(
+            incidents=Count("id"),
+            mean=Avg("n"),
+            median=Percentile("n", 0.5),
+            max=Max("n"),
+        )
+    )
+
+
+def _alert_name():
+    """An alert's name: its ``alertname`` label (Alertmanager, Grafana), else its summary,
+    else its fingerprint."""
+    return Coalesce(
+        NullIf(KT("labels__alertname"), Value("")),
+        NullIf(F("summary"), Value("")),
+        F("fingerprint"),
+        output_field=TextField(),
+    )
+
+
+def alert_names_noisiest(*, start, end, limit: int = 10) -> list[dict]:
+    """The alert names that fired most in the window: ``{name, alerts, incidents}``."""
+    return list(
+        _firing_alerts_in(start, end)
+        .annotate(name=_alert_name())
+        .values("name")
+        .annotate(alerts=Count("id"), incidents=Count("incident", distinct=True))
+        .order_by("-alerts", "name")[:limit]
+    )
+
+
+def alert_group_deliveries(*, start, end, min_resolved: int = 1) -> list[tuple]:
+    """Each delivery of each alert group in the window, in order: (service slug, group
+    key, received at, whether any of its alerts fired, alerts fired, incident id). Only
+    groups with at least ``min_resolved`` deliveries carrying a resolved notice are read:
+    the others cannot have flapped that often."""
+    in_window = Alert.objects.filter(received_at__gte=start, received_at__lt=end).order_by()
+    resolving = (
+        in_window.filter(status=AlertStatus.RESOLVED)
+        .values("group_key")
+        .annotate(n=Count("received_at", distinct=True))
+        .filter(n__gte=min_resolved)
+        .values("group_key")
+    )
+    firing = Case(When(status=AlertStatus.FIRING, then=1), default=0)
+    return list(
+        in_window.filter(group_key__in=resolving)
+        .values("integration__service__slug", "group_key", "received_at", "incident_id")
+        .annotate(fired=Max(firing), alerts=Sum(firing))
+        .order_by("integration__service__slug", "group_key", "received_at")
+        .values_list(
+            "integration__service__slug",
+            "group_key",
+            "received_at",
+            "fired",
+            "alerts",
+            "incident_id",
+        )
+    )
+
+
+def pages_sent(*, start, end) -> list[tuple]:
+    """(user id, username, time zone or None, sent at) of each page sent in the window.
+    A person's time zone is their first schedule's (by layer membership, else by
+    override): people are not given a zone of their own."""
+    by_layer = LayerMember.objects.filter(user=OuterRef("user")).order_by(
+        "layer__schedule_id", "layer_id"
+    )
+    by_override = ScheduleOverride.objects.filter(user=OuterRef("user")).order_by("schedule_id")
+    return list(
+        Notification.objects.filter(status=DeliveryStatus.SENT, sent_at__gte=start, sent_at__lt=end)
+        .order_by("user_id", "sent_at")
+        .annotate(
+            zone=Coalesce(
+                Subquery(by_layer.values("layer__schedule__time_zone")[:1]),
+                Subquery(by_override.values("schedule__time_zone")[:1]),
+            )
+        )
+        .values_list("user_id", "user__username", "zone", "sent_at")
+    )

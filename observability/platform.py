@@ -2,11 +2,12 @@
 
 After every ``migrate`` (so from the first ``make run``), a service for the platform and
 two SLOs on it exist: API availability (share of answers that are not 5xx) and API
-latency (share answered in under 500 ms). ``SLOTrafficMiddleware`` counts each API
-request in memory, per minute; once a minute each process adds its finished minutes to
-the SLOs' buckets with one upsert per SLO (the upsert adds, so several gunicorn workers
-add up). No request waits on a database write except the one, per process and minute,
-that flushes. ``PLATFORM_SLOS=false`` turns both off (the test suite does)."""
+latency (share answered in under 500 ms). ``slo_traffic_record``, a recorder of
+``core.traffic.TrafficMiddleware``, counts each API request in memory, per minute; once
+a minute each process adds its finished minutes to the SLOs' buckets with one upsert per
+SLO (the upsert adds, so several gunicorn workers add up). No request waits on a
+database write except the one, per process and minute, that flushes.
+``PLATFORM_SLOS=false`` turns both off (the test suite does)."""
 
 import atexit
 import logging
@@ -157,19 +158,13 @@ def _flush_at_exit():
 atexit.register(_flush_at_exit)
 
 
-class SLOTrafficMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if not settings.PLATFORM_SLOS or not request.path.startswith(API_PREFIXES):
-            return self.get_response(request)
-        started = time.perf_counter()
-        response = self.get_response(request)
-        waiting = traffic.record(status=response.status_code, seconds=time.perf_counter() - started)
-        if waiting:
-            try:
-                traffic.flush()
-            except Exception:  # counting must never break an answer
-                logger.warning("could not flush API traffic counts", exc_info=True)
-        return response
+def slo_traffic_record(request, response, seconds: float, queries: int) -> None:
+    """The recorder ``core.traffic.TrafficMiddleware`` calls for every request (registered
+    in ``ObservabilityConfig.ready``): counts API answers, flushing once a minute."""
+    if not settings.PLATFORM_SLOS or not request.path.startswith(API_PREFIXES):
+        return
+    if traffic.record(status=response.status_code, seconds=seconds):
+        try:
+            traffic.flush()
+        except Exception:  # counting must never break an answer
+            logger.warning("could not flush API traffic counts", exc_info=True)

@@ -4,18 +4,12 @@ Any failure (timeout, refused connection, an error answer, a result that is not 
 number) raises ``SourceUnavailable`` with a reason a person can act on; the SLO is then
 ``unknown`` and pages no one."""
 
-import json
 import math
-import urllib.error
-import urllib.parse
-import urllib.request
 from datetime import datetime
 
-from django.conf import settings
+from core.prometheus import SourceUnavailable, api_get
 
-
-class SourceUnavailable(Exception):
-    pass
+__all__ = ["SourceUnavailable", "duration", "instant_query"]
 
 
 def duration(minutes: int) -> str:
@@ -28,26 +22,7 @@ def duration(minutes: int) -> str:
 
 def instant_query(base_url: str, promql: str, at: datetime) -> float:
     """The single value ``promql`` has at ``at``; an empty result is 0 (no events)."""
-    query = urllib.parse.urlencode({"query": promql, "time": f"{at.timestamp():.3f}"})
-    url = f"{base_url.rstrip('/')}/api/v1/query?{query}"
-    try:
-        with urllib.request.urlopen(url, timeout=settings.PROMETHEUS_TIMEOUT_SECONDS) as response:
-            body = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        try:
-            detail = json.loads(error.read()).get("error", "")
-        except ValueError:
-            detail = ""
-        raise SourceUnavailable(f"Prometheus answered {error.code}: {detail}".strip()) from error
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise SourceUnavailable(f"Prometheus at {base_url} is unreachable: {reason}") from error
-    except ValueError as error:
-        raise SourceUnavailable("Prometheus answered something that is not JSON.") from error
-    if not isinstance(body, dict) or body.get("status") != "success":
-        detail = body.get("error", "") if isinstance(body, dict) else ""
-        raise SourceUnavailable(f"Prometheus refused the query: {detail}")
-    data = body.get("data") or {}
+    data = api_get(base_url, "/api/v1/query", {"query": promql, "time": f"{at.timestamp():.3f}"})
     result = data.get("result")
     if data.get("resultType") == "scalar" and isinstance(result, list) and len(result) == 2:
         return _number(result[1])

@@ -89,3 +89,75 @@ class Process:
 
 def venv_bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
+
+
+def prometheus_start(
+    directory: Path,
+    openmetrics: str,
+    *,
+    prometheus: str = "prometheus",
+    promtool: str = "promtool",
+    max_block_duration: str = "240h",
+    timeout: float = 30.0,
+) -> tuple[str, Process]:
+    """A real Prometheus serving ``openmetrics`` (OpenMetrics text ending in ``# EOF``):
+    promtool backfills it into a fresh TSDB under ``directory``, Prometheus starts on it
+    on a free loopback port with no scrape targets, and this returns once it is ready:
+    ``(base URL, the Process)``; the caller stops the process (``.stop()``).
+
+    ``max_block_duration``: promtool's default 2h blocks make weeks of data slow to write
+    and to open; 240h (rounded down by promtool to 162h) writes them in a second."""
+    import json
+    import urllib.request
+
+    directory = Path(directory)
+    source = directory / "backfill.om"
+    source.write_text(openmetrics)
+    data = directory / "data"
+    backfill = subprocess.run(
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--quiet",
+            f"--max-block-duration={max_block_duration}",
+            str(source),
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if backfill.returncode != 0:
+        raise AssertionError(f"promtool failed: {backfill.stderr[-3000:]}")
+    config = directory / "prometheus.yml"
+    config.write_text(json.dumps({"scrape_configs": []}))  # JSON is YAML
+    port = free_port()
+    process = Process(
+        [
+            prometheus,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            # Retention counts back from the newest block, not from today: keep it all.
+            "--storage.tsdb.retention.time=3650d",
+        ],
+        directory / "prometheus.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def ready():
+        assert process.popen.poll() is None, process.output()[-3000:]
+        try:
+            with urllib.request.urlopen(f"{base}/-/ready", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(ready, timeout=timeout, interval=0.1, message="prometheus to start")
+    except BaseException:
+        process.stop()
+        raise
+    return base, process

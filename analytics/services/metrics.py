@@ -159,14 +159,16 @@ def _store(samples: list[tuple]) -> int:
     latest = {}
     for name, labels, at, value in samples:
         latest[(existing[(name, labels_key(labels))].pk, at)] = value  # the last one wins
+    # A replaced value is stored anew: the anomaly scan checks it again.
+    stored_at = timezone.now()
     MetricSample.objects.bulk_create(
         [
-            MetricSample(series_id=series_id, timestamp=at, value=value)
+            MetricSample(series_id=series_id, timestamp=at, value=value, stored_at=stored_at)
             for (series_id, at), value in latest.items()
         ],
         update_conflicts=True,
         unique_fields=["series", "timestamp"],
-        update_fields=["value"],
+        update_fields=["value", "stored_at"],
         batch_size=2000,
     )
     return len(missing)

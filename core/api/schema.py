@@ -69,4 +69,8 @@ def add_error_responses(result, **kwargs):
             responses = operation.setdefault("responses", {})
             for status in statuses:
                 responses.setdefault(status, {"description": _ERRORS[status], "content": reference})
+            for status, response in responses.items():
+                # An error a view declares itself (by its description) has the same shape.
+                if status in _ERRORS and "content" not in response:
+                    response["content"] = reference
     return result
