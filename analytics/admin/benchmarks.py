@@ -3,6 +3,7 @@ from django.contrib import admin
 from analytics import services
 from analytics.benchmarks import benchmark_evaluate
 from analytics.models import Benchmark
+from analytics.units import humanize
 from core.admin_writes import ServiceWritesAdmin
 
 
@@ -16,8 +17,8 @@ class BenchmarkAdmin(ServiceWritesAdmin):
         "metric",
         "statistic",
         "window_days",
-        "baseline",
-        "target",
+        "shown_baseline",
+        "shown_target",
         "higher_is_better",
         "current",
         "status",
@@ -43,12 +44,17 @@ class BenchmarkAdmin(ServiceWritesAdmin):
             benchmark._evaluation = benchmark_evaluate(benchmark)
         return benchmark._evaluation
 
+    @admin.display(description="baseline", ordering="baseline")
+    def shown_baseline(self, benchmark):
+        return humanize(benchmark.baseline, benchmark.unit)
+
+    @admin.display(description="target", ordering="target")
+    def shown_target(self, benchmark):
+        return humanize(benchmark.target, benchmark.unit)
+
     @admin.display(description="current")
     def current(self, benchmark):
-        value = self._evaluation(benchmark)["current"]
-        if value is None:
-            return "-"
-        return f"{value:.4g} {benchmark.unit}".strip()
+        return humanize(self._evaluation(benchmark)["current"], benchmark.unit)
 
     @admin.display(description="status")
     def status(self, benchmark):
