@@ -2,16 +2,17 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import parsers, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import services
-from analytics.models import MetricSample, MetricSeries
+from analytics.models import MetricSample, MetricSeries, MetricSource
 from core.api.fields import FilterBackend, ModelSerializer, StrictBooleanField
 from core.api.parsers import JSONParser, PayloadTooLarge
-from core.api.permissions import RoleModelPermissions
+from core.api.permissions import RoleModelPermissions, WorkPermission
 from core.errors import InvalidInput
 
 
@@ -134,3 +135,64 @@ class MetricSeriesViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.series_delete(series=instance)
+
+
+class MetricSourceSerializer(ModelSerializer):
+    class Meta:
+        model = MetricSource
+        fields = [
+            "id",
+            "name",
+            "query",
+            "metric",
+            "prometheus_url",
+            "step_seconds",
+            "every_minutes",
+            "enabled",
+            "pulled_through",
+            "last_pulled_at",
+            "last_error",
+            "created_at",
+        ]
+        read_only_fields = ["id", "pulled_through", "last_pulled_at", "last_error", "created_at"]
+
+
+PullResult = inline_serializer(
+    "MetricSourcePullResult",
+    {
+        "samples": serializers.IntegerField(help_text="Samples stored."),
+        "error": serializers.CharField(allow_null=True),
+    },
+)
+
+
+class MetricSourceViewSet(viewsets.ModelViewSet):
+    """PromQL queries pulled from Prometheus on a schedule into a series (`metric`, with
+    each result's labels). Everyone reads; Managers configure them and pull one now."""
+
+    permission_classes = [IsAuthenticated, RoleModelPermissions]
+    serializer_class = MetricSourceSerializer
+    filter_backends = [FilterBackend, SearchFilter, OrderingFilter]
+    filterset_fields = ["enabled", "metric"]
+    search_fields = ["name", "metric", "query"]
+    ordering = ["name"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return MetricSource.objects.all()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.source_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        services.source_update(source=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.source_delete(source=instance)
+
+    @extend_schema(request=None, responses=PullResult, tags=["metrics"])
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, WorkPermission])
+    def pull(self, request, pk=None):
+        """Pull what came since the last pull, now; a failure is answered (and kept on
+        the source as `last_error`), not raised."""
+        return Response(services.source_pull(source=self.get_object()))

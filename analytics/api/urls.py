@@ -4,13 +4,14 @@ from analytics.api.anomalies import AnomalyScanView, AnomalyViewSet
 from analytics.api.benchmarks import BenchmarkViewSet
 from analytics.api.builtin import BuiltinMetricsView
 from analytics.api.incidents import IncidentAnalyticsView
-from analytics.api.metrics import MetricSamplesView, MetricSeriesViewSet
+from analytics.api.metrics import MetricSamplesView, MetricSeriesViewSet, MetricSourceViewSet
 from analytics.api.trends import BusinessMetricsView, CompareView, TrendsView
 from analytics.api.usage import UsageView
 
 # (prefix, viewset, basename), registered on the project's one API router.
 routes = [
     ("metrics/series", MetricSeriesViewSet, "metric-series"),
+    ("metrics/sources", MetricSourceViewSet, "metric-source"),
     ("production/anomalies", AnomalyViewSet, "anomaly"),
     ("analytics/benchmarks", BenchmarkViewSet, "benchmark"),
 ]

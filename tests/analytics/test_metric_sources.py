@@ -9,10 +9,12 @@ import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rest_framework.test import APIClient
 
 from analytics import services
 from analytics.models import MetricSample, MetricSeries, MetricSource
 from analytics.services import sources as sources_module
+from tests.factories import UserFactory
 from tests.support import free_port, prometheus_start
 
 PROMETHEUS = shutil.which("prometheus")
@@ -320,3 +322,50 @@ def test_only_enabled_sources_whose_interval_has_passed_are_pulled(prometheus_ur
     elapsed.refresh_from_db()
     assert never.last_pulled_at == elapsed.last_pulled_at == now
     assert never.pulled_through == elapsed.pulled_through == now
+
+
+# --- the API ----------------------------------------------------------------------------
+
+
+def test_managers_configure_sources_through_the_api_and_viewers_read_them(db):
+    manager, viewer = APIClient(), APIClient()
+    manager.force_authenticate(UserFactory(roles=["Manager"]))
+    viewer.force_authenticate(UserFactory(roles=["Viewer"]))
+    body = {"name": "Orders", "query": "sum(orders)", "metric": "orders", "every_minutes": 5}
+
+    created = manager.post("/api/metrics/sources", body, format="json")
+    refused = viewer.post("/api/metrics/sources", {**body, "name": "Other"}, format="json")
+    bad = manager.post("/api/metrics/sources", {**body, "metric": "9 bad"}, format="json")
+
+    assert created.status_code == 201, created.content
+    assert refused.status_code == 403
+    assert bad.status_code == 400
+    assert "metric" in bad.json()["error"]["fields"]
+    source = MetricSource.objects.get()
+    assert (source.name, source.query, source.every_minutes) == ("Orders", "sum(orders)", 5)
+    listed = viewer.get("/api/metrics/sources").json()["results"]
+    assert [row["name"] for row in listed] == ["Orders"]
+
+    changed = manager.patch(f"/api/metrics/sources/{source.pk}", {"enabled": False}, format="json")
+    assert changed.status_code == 200
+    assert changed.json()["enabled"] is False
+
+
+def test_pull_now_answers_the_failure_and_keeps_it_on_the_source(db):
+    manager = APIClient()
+    manager.force_authenticate(UserFactory(roles=["Manager"]))
+    source = services.source_create(
+        name="Nowhere",
+        query="up",
+        metric="up",
+        prometheus_url=f"http://127.0.0.1:{free_port()}",
+    )
+
+    answer = manager.post(f"/api/metrics/sources/{source.pk}/pull")
+
+    assert answer.status_code == 200
+    assert answer.json()["samples"] == 0
+    assert "unreachable" in answer.json()["error"]
+    source.refresh_from_db()
+    assert "unreachable" in source.last_error
+    assert source.pulled_through is None
