@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # How far back a scan reads for context: enough for two weekly seasons and more.
 HISTORY = timedelta(days=28)
+# New points an isolation forest scores in one go (see ``_detect``).
+FOREST_CHUNK = detection.FOREST_TRAINING
 # Samples stored this long before the last scan's mark are looked at again, for a write
 # that committed after a later one (its stored_at is older than the mark); findings
 # already stored are not stored twice.
@@ -98,10 +100,23 @@ def _findings(series_id: int, stored_through: datetime | None, methods):
     )
     findings = []
     for method in methods:
-        for finding in detection.detect(t, v, method=method, new_from=first_new):
+        for finding in _detect(t, v, method, first_new):
             if is_new[finding.index]:
                 findings.append(finding)
     return findings, newest
+
+
+def _detect(t: np.ndarray, v: np.ndarray, method: str, first_new: int) -> list:
+    """The isolation forest trains on the points before and among the new ones, at most
+    FOREST_TRAINING of them: a first scan of a long series goes in chunks of that many,
+    each scored against what came before it (as periodic scans would have)."""
+    if method != "isolation_forest" or len(t) - first_new <= FOREST_CHUNK:
+        return detection.detect(t, v, method=method, new_from=first_new)
+    found = []
+    for start in range(first_new, len(t), FOREST_CHUNK):
+        end = min(start + FOREST_CHUNK, len(t))
+        found += detection.detect(t[:end], v[:end], method=method, new_from=start)
+    return found
 
 
 def _store(series: MetricSeries, findings, now: datetime) -> list[Anomaly]:

@@ -1,18 +1,19 @@
 """Anomalies in one metric series: pure functions over numpy arrays, no ORM.
 
-``detect(t, v, method=..., new_from=...)`` scores the points from ``new_from`` on against
-the points before them (the history, context only, never reported) and returns the
-points whose score reaches the threshold. Every method's score is "how many sigmas", so
+``detect(t, v, method=..., new_from=...)`` scores the points from ``new_from`` on, with
+the points before them as context (the history, never reported), and returns those whose
+score reaches the threshold. Every method's score is "how many sigmas", so
 one set of severity bands (``severity``) serves all three:
 
   rolling_z          z against the mean and standard deviation of the previous
                      ROLLING_WINDOW samples. Cheap and local, but blind to seasonality:
                      a daily cycle inflates the window's deviation, so on a seasonal
                      series it misses nearly every spike of 5 to 8 sigmas.
-  robust_z           robust z (median and MAD) of the residual after removing a slow level
-                     (a trailing median over a week) and a seasonal profile (medians per
-                     hour of week, of a weekday or weekend day, or of day, whichever
-                     predicts the series best out of sample; or none).
+  robust_z           robust z (median and MAD) of the residual from a baseline: a slow
+                     level (the median of the week before) plus a seasonal profile
+                     (medians per hour of week, of a weekday or weekend day, or of day,
+                     whichever predicts the series best out of sample; or none), each
+                     point judged against the median of its slot without itself.
   isolation_forest   sklearn's IsolationForest on that residual plus the hour of day and
                      the day of week, its score mapped onto sigmas (``_forest_scores``).
 
@@ -75,21 +76,28 @@ LEVEL_HOURS = 7 * 24 + 1  # the trailing level: median of the last week's hourly
 MAD_TO_SIGMA = 0.6745  # MAD of a normal distribution / its sigma
 MEAN_AD_TO_SIGMA = np.sqrt(2 / np.pi)  # mean absolute deviation / sigma, the fallback
 
-FOREST_TRAINING = 5000  # isolation_forest fits on the last 5,000 points, or the new ones
+# isolation_forest fits on the last 2,500 points (15 weeks of hourly samples, 42 hours of
+# per-minute ones), each tree on all of them. A point is scored by the depth at which the
+# trees' random splits isolate it, and a tree that was not fitted on a spike scores it by
+# the path of the fitted points next to it, like the most extreme noise: subsampling
+# (sklearn's default of 256 points a tree) would make a spike's score depend on its
+# chance of being drawn, so on the history's length. 2,500, not more: a forest fitted on
+# 5,000 scores noise higher (the calibration of FOREST_OFFSET drifts: on series with 30
+# weeks of history, 2 to 3 false alarms in 1,000 points instead of 0.7 to 1.8), and is
+# slower.
+FOREST_TRAINING = 2500
+FOREST_SAMPLES = FOREST_TRAINING  # points per tree
 # 150 trees rather than sklearn's 100: the scores of the top few points are noisy from
 # tree to tree, and on the bench 150 buy about 0.02 of precision and recall, for half as
 # much time again (200 buy no more).
 FOREST_TREES = 150
-# Points per tree. sklearn's default of 256 leaves 3-sigma noise as isolated as a 5-sigma
-# spike; 1,024 tells them apart (at 0.9 precision on the bench's spikes, recall 0.55 with
-# 256 and 0.95 with 1,024), for 1.6 times the fitting time.
-FOREST_SAMPLES = 1024
 FOREST_SEED = 0  # the same series, the same forest, the same findings
 # The forest's robust z runs ahead of sigmas by about this much in the tail (its bulk is
-# tightly bunched): calibrated on bench/anomaly_quality.py (40 series per kind), where the
-# default threshold of 3.5 then gives precision and recall on spikes of 0.93 or more in
-# weekly scans (0.88 to 0.95 in daily ones). It holds for FOREST_TREES and
-# FOREST_SAMPLES as they are: more trees bunch the bulk tighter and raise every z.
+# tightly bunched): calibrated on bench/anomaly_quality.py (60 series per kind), where
+# the default threshold of 3.5 then gives precision and recall on 5-to-8-sigma spikes of
+# 0.90 or more, and a 5-sigma spike scores about 5, an 8-sigma one about 8. It holds for
+# FOREST_TREES and FOREST_TRAINING as they are: more trees bunch the bulk tighter and
+# raise every z.
 FOREST_OFFSET = 4.25
 
 
@@ -444,25 +452,26 @@ def _forest_features(t: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 def _forest_scores(t: np.ndarray, v: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
-    """An IsolationForest (FOREST_TREES trees of FOREST_SAMPLES points, fixed seed) fitted
-    on the residual feature of the last FOREST_TRAINING points, or of all the new points
-    when there are more, which it then scores: the cap keeps a long history from costing
-    more than a short one. 50,000 hourly points take 0.5 s when all are new (the
-    residuals 0.09 s, fitting 0.18 s, scoring 0.24 s), 0.24 s when 60 are (fitting on
-    5,000 points 0.1 s); per-minute points 15% less.
+    """An IsolationForest (FOREST_TREES trees, fixed seed) fitted on the last
+    FOREST_TRAINING points, the new ones among them, then scoring the new points.
+
+    The cap keeps a long history from costing more than a short one: a scan of 60 new
+    points after 50,000 takes 0.3 s (the residuals 0.1 s, fitting 0.15 s), a first scan
+    of 50,000 new points 0.7 s (scoring them 0.4 s). But when more than 2,500 points
+    are new at once, the forest is fitted on 2,500 of them spread evenly, and the others
+    are scored out of sample, where a spike scores like the most extreme noise: on a
+    first scan of 50,000 hourly points with 50 spikes of 8 sigmas it finds 2 of them
+    (robust_z, 50). Scan a long series in chunks of new points instead (new_from moving
+    up 2,500 at a time), as the periodic scan does.
 
     The mapping onto sigmas: the forest's anomaly score s = -score_samples (about 0.5
     for ordinary points, towards 1 the fewer splits isolate a point) is bounded, and
     bunched around its median, so it is first made a robust z over the fitted sample,
     (s - median s) / (MAD s / 0.6745), then lowered by FOREST_OFFSET and clipped at 0.
-
-    Being a forest's, the score saturates: a tree's splits lie within its 1,024 points
-    (3.2 sigmas either side, for noise), and every point beyond them takes the same path,
-    however far beyond. Severity reads coarser from it than from robust_z, and over many
-    new points at once it tells spikes from the rare 3.5-sigma noise points less well: on
-    a first scan of 50,000 hourly points with 50 spikes of 8 sigmas it finds 33 of them
-    and 2 false positives (robust_z: 50, and 27, as Gaussian noise has at 3.5 sigmas).
-    expected is the baseline the residual was taken from.
+    The splits lie within the fitted sample, so however far beyond the others a point
+    lies, the first split beyond them isolates it: the score saturates, and severity
+    reads coarser from it than from robust_z. expected is the baseline the residual was
+    taken from.
     """
     n = v.size
     score = np.full(n - start, np.nan)
@@ -471,22 +480,23 @@ def _forest_scores(t: np.ndarray, v: np.ndarray, start: int) -> tuple[np.ndarray
     if first >= n:
         return score, expected
     z, baseline = _residuals(t, v)
-    begin = max(0, min(first, n - FOREST_TRAINING))
-    rows = begin + np.flatnonzero(np.isfinite(z[begin:]))
-    if rows.size < ROBUST_MIN_HISTORY:
+    known = np.isfinite(z)
+    new = first + np.flatnonzero(known[first:])
+    training = np.flatnonzero(known[-FOREST_TRAINING:]) + max(0, n - FOREST_TRAINING)
+    if new.size > FOREST_TRAINING:
+        training = new[np.linspace(0, new.size - 1, FOREST_TRAINING).astype(np.int64)]
+    if training.size < ROBUST_MIN_HISTORY or new.size == 0:
         return score, expected
-    features = _forest_features(t[rows], z[rows])
     forest = IsolationForest(
         n_estimators=FOREST_TREES,
-        max_samples=min(FOREST_SAMPLES, rows.size),
+        max_samples=min(FOREST_SAMPLES, training.size),
         random_state=FOREST_SEED,
     )
-    fitted = -forest.fit(features).score_samples(features)
-    middle, spread = robust_scale(fitted)
-    new = rows >= first
-    at = rows[new] - start
-    score[at] = np.clip((fitted[new] - middle) / spread - FOREST_OFFSET, 0.0, SCORE_CAP)
-    expected[at] = baseline[rows[new]]
+    fitted = _forest_features(t[training], z[training])
+    middle, spread = robust_scale(-forest.fit(fitted).score_samples(fitted))
+    s = -forest.score_samples(_forest_features(t[new], z[new]))
+    score[new - start] = np.clip((s - middle) / spread - FOREST_OFFSET, 0.0, SCORE_CAP)
+    expected[new - start] = baseline[new]
     return score, expected
 
 

@@ -600,3 +600,26 @@ def test_the_beat_task_scans_and_is_scheduled(manager, settings):
     assert spec.every_seconds == 300
     assert spec in default_periodic_tasks()
     assert tasks.anomalies_scan.name == spec.task
+
+
+def test_a_first_scan_of_a_long_series_finds_spikes_all_along_it(settings):
+    # A first scan of a long history (here 20,000 hours, the isolation forest scoring it
+    # in chunks of FOREST_TRAINING points) finds spikes early in it as surely as recent ones.
+    settings.ANOMALY_METHODS = ["isolation_forest"]
+    hours = np.arange(20_000)
+    rng = np.random.default_rng(7)
+    values = 100 + 20 * np.sin(hours % 24 / 24 * 2 * np.pi) + rng.normal(0, 2, hours.size)
+    spikes = list(range(500, 20_000, 1000))
+    values[spikes] += 16  # 8 sigmas of the noise
+    start = int(START.timestamp())
+    rows = [
+        {"metric": "long", "timestamp": start + int(h) * HOUR, "value": float(x)}
+        for h, x in zip(hours, values, strict=True)
+    ]
+    for first in range(0, len(rows), services.MAX_SAMPLES):
+        services.samples_record(rows=rows[first : first + services.MAX_SAMPLES])
+
+    found = services.anomalies_scan(page=False)["anomalies"]
+
+    hours_found = {int((a.timestamp - START).total_seconds()) // HOUR for a in found}
+    assert len(set(spikes) & hours_found) >= 0.9 * len(spikes)

@@ -210,6 +210,33 @@ def test_per_minute_samples_are_profiled_by_the_hour(method):
     assert found[0].expected == pytest.approx(base[spike], abs=0.3)
 
 
+def test_isolation_forest_scans_a_long_series_in_chunks():
+    # More points than FOREST_TRAINING: scanned FOREST_TRAINING new points at a time, as
+    # its docstring advises, a spike at either end is found.
+    t, v, base = seasonal_series(weeks=42, seed=14)
+    chunk = anomaly.FOREST_TRAINING
+    assert t.size > 2 * chunk
+    early, late = 500, t.size - 300
+    v[early] += 8
+    v[late] -= 8
+
+    found = []
+    for start in range(0, t.size, chunk):
+        end = start + chunk
+        found += detect(t[:end], v[:end], method="isolation_forest", new_from=start)
+
+    # The forest scores relative to what it was fitted on: a chunk without a spike can
+    # have its most isolated noise point just over the threshold, so the spikes are the
+    # top two, not the only two.
+    top = sorted(found, key=lambda f: f.score)[-2:]
+    assert sorted(f.index for f in top) == [early, late]
+    assert [f.expected for f in top] == pytest.approx(base[[f.index for f in top]], abs=1.0)
+    assert min(f.score for f in top) >= 6
+    # All at once, fitted on a sample of the new points: every point still scored.
+    at_once = detect(t, v, method="isolation_forest", threshold=0.0)
+    assert [f.index for f in at_once] == list(range(anomaly.ROBUST_MIN_HISTORY, t.size))
+
+
 def test_rolling_z_does_not_see_the_spike_through_the_daily_cycle():
     # What bench/anomaly_quality.py measures at scale: the day's swing inflates the
     # window's deviation, so a 6-sigma spike stays under the threshold.
