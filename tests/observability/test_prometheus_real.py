@@ -3,18 +3,15 @@ of per-minute counters with a known failure pattern are backfilled with promtool
 SLO read through Prometheus gives the same SLI, budget, burn rates and alert rows as the
 same counts posted to the internal source, at every moment checked."""
 
-import json
 import os
 import shutil
-import subprocess
-import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from observability import services
 from tests.factories import ServiceFactory
-from tests.support import Process, free_port, wait_until
+from tests.support import prometheus_start
 
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
@@ -109,53 +106,13 @@ def counts():
 
 @pytest.fixture(scope="module")
 def prometheus_url(tmp_path_factory, counts):
-    directory = tmp_path_factory.mktemp("prometheus")
-    source = directory / "counters.om"
-    source.write_text(openmetrics(counts))
-    data = directory / "data"
-    # Blocks of about a week (promtool rounds 240h down to 162h) rather than the default
-    # 2h: 6 blocks written in a second instead of 420 in a minute.
-    backfill = subprocess.run(
-        [
-            PROMTOOL,
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "--quiet",
-            "--max-block-duration=240h",
-            str(source),
-            str(data),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    base, process = prometheus_start(
+        tmp_path_factory.mktemp("prometheus"),
+        openmetrics(counts),
+        prometheus=PROMETHEUS,
+        promtool=PROMTOOL,
     )
-    assert backfill.returncode == 0, backfill.stderr[-3000:]
-    config = directory / "prometheus.yml"
-    config.write_text(json.dumps({"scrape_configs": []}))  # JSON is YAML
-    port = free_port()
-    process = Process(
-        [
-            PROMETHEUS,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={data}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            # Retention counts back from the newest block, not from today: keep it all.
-            "--storage.tsdb.retention.time=3650d",
-        ],
-        directory / "prometheus.log",
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def ready():
-        assert process.popen.poll() is None, process.output()[-3000:]
-        try:
-            return urllib.request.urlopen(f"{base}/-/ready", timeout=2).status == 200
-        except OSError:
-            return False
-
     try:
-        wait_until(ready, timeout=30, message="prometheus to start")
         yield base
     finally:
         process.stop()
