@@ -15,6 +15,7 @@ DURATION = re.compile(r"^(\d{1,7})(s|m|h|d|w)$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_OFFSET = timedelta(hours=14)
 
 
 def duration(name: str, text: str | None, *, default: str, least: int, most: int) -> int:
@@ -52,9 +53,14 @@ def moment(name: str, text: str | None, default: datetime | None = None) -> date
         )
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
+    if abs(at.utcoffset()) > MAX_OFFSET:
+        raise InvalidInput(
+            f"{name}: a UTC offset of at most 14 hours.", fields={name: ["Offset out of range."]}
+        )
     if not EARLIEST <= at < LATEST:
         raise InvalidInput(f"{name}: between 1970 and 2199.", fields={name: ["Out of range."]})
-    return at
+    # In UTC: PostgreSQL refuses some offsets Python accepts (+20:38).
+    return at.astimezone(UTC)
 
 
 def window(

@@ -14,6 +14,7 @@ from analytics.models import Anomaly, AnomalyMethod, AnomalySeverity, MetricSeri
 from core.api.fields import (
     FilterBackend,
     FilterSet,
+    IsoDateTimeFilter,
     ModelSerializer,
     StrictBooleanFilter,
     StrictCharField,
@@ -24,7 +25,7 @@ from core.errors import InvalidInput
 
 class AnomalyFilter(FilterSet):
     metric = django_filters.CharFilter(field_name="series__name", help_text="Series name.")
-    since = django_filters.IsoDateTimeFilter(
+    since = IsoDateTimeFilter(
         field_name="timestamp", lookup_expr="gte", help_text="Anomalies at or after (ISO-8601)."
     )
     severity = django_filters.MultipleChoiceFilter(choices=AnomalySeverity.choices)

@@ -4,10 +4,15 @@ DRF's text fields turn a number into its string (``{"name": 0}`` becomes ``"0"``
 django-filter's boolean filter ignores a value it cannot read; both then answer 2xx to a
 request the OpenAPI schema calls invalid. These refuse it with 400 instead."""
 
+from datetime import UTC, timedelta
+
 import django_filters
 from django import forms
 from django.db import models
 from rest_framework import serializers
+
+# The largest UTC offset in use (UTC+14, Line Islands).
+MAX_OFFSET = timedelta(hours=14)
 
 
 class _StrictText:
@@ -65,6 +70,23 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO-8601 time within 1970-2199, in UTC: an offset such as +20:38 or a year such
+    as 1139 is valid ISO-8601 that PostgreSQL refuses (a 500, not a 400)."""
+
+    def clean(self, value):
+        at = super().clean(value)
+        if at is None:
+            return None
+        if not 1970 <= at.year < 2200 or (at.tzinfo and abs(at.utcoffset()) > MAX_OFFSET):
+            raise forms.ValidationError("A time between 1970 and 2199, offset at most 14 hours.")
+        return at.astimezone(UTC) if at.tzinfo else at
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class FilterSet(django_filters.rest_framework.FilterSet):

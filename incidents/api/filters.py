@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from core.api.fields import FilterSet, StrictBooleanFilter
+from core.api.fields import FilterSet, IsoDateTimeFilter, StrictBooleanFilter
 from incidents import selectors
 from incidents.models import (
     ActionItem,
@@ -56,8 +56,8 @@ class IncidentFilter(FilterSet):
     assignee = django_filters.CharFilter(
         method="filter_assignee", help_text="A user id, a username, or `me`."
     )
-    triggered_after = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="gte")
-    triggered_before = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="lt")
+    triggered_after = IsoDateTimeFilter(field_name="triggered_at", lookup_expr="gte")
+    triggered_before = IsoDateTimeFilter(field_name="triggered_at", lookup_expr="lt")
     open = StrictBooleanFilter(
         method="filter_open", help_text="true: triggered, acknowledged or mitigated."
     )
