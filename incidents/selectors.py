@@ -420,3 +420,42 @@ def pages_sent(*, start, end) -> list[tuple]:
         )
         .values_list("user_id", "user__username", "zone", "sent_at")
     )
+
+
+def incident_repeats(*, start, end, min_incidents: int = 2) -> list[dict]:
+    """The same problem again: incidents triggered in the window, grouped per service by
+    their non-empty dedup key and, separately, by their title; groups of at least
+    ``min_incidents`` only. Each row: ``kind`` ("dedup_key" or "title"), ``key``,
+    ``service_id``, ``service__slug``, ``service__name``, ``incidents``, ``first`` and
+    ``last`` (triggered at), and for title groups ``covered_by_dedup_key`` (all of them
+    share one non-empty dedup key, so that group says it already). Two grouped
+    queries; ordered by service slug, kind and key."""
+    from django.db.models import Min
+
+    incidents = _incidents_in(start, end)
+    shared = ("service_id", "service__slug", "service__name")
+    span = {"incidents": Count("id"), "first": Min("triggered_at"), "last": Max("triggered_at")}
+    rows = []
+    for row in (
+        incidents.exclude(dedup_key="")
+        .values(*shared, "dedup_key")
+        .annotate(**span)
+        .filter(incidents__gte=min_incidents)
+    ):
+        key = row.pop("dedup_key")
+        rows.append({"kind": "dedup_key", "key": key, **row})
+    for row in (
+        incidents.values(*shared, "title")
+        .annotate(
+            **span,
+            dedup_keys=Count("dedup_key", distinct=True),
+            some_dedup_key=Max("dedup_key"),
+        )
+        .filter(incidents__gte=min_incidents)
+    ):
+        key, keys, some = row.pop("title"), row.pop("dedup_keys"), row.pop("some_dedup_key")
+        rows.append(
+            {"kind": "title", "key": key, **row, "covered_by_dedup_key": keys == 1 and some != ""}
+        )
+    rows.sort(key=lambda row: (row["service__slug"], row["kind"], row["key"]))
+    return rows

@@ -1,0 +1,4 @@
+from insights.api.views import InsightViewSet
+
+# (prefix, viewset, basename), registered on the project's one API router.
+routes = [("insights", InsightViewSet, "insight")]
