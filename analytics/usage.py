@@ -195,6 +195,13 @@ class UsageCounter:
             self._flushed_minute = int(now // 60)
         return taken
 
+    def reset(self, *, now: float | None = None) -> None:
+        """Forget everything counted and written since the process started: a fresh start,
+        as between tests."""
+        self.take(now=now)
+        with self._lock:
+            self._active_written = set()
+
     def _put_back(self, routes, active, features):
         """A flush failed (its transaction wrote nothing): keep the counts for the next."""
         with self._lock:

@@ -299,6 +299,9 @@ HEALTH_ALERT_SEVERITY = env("HEALTH_ALERT_SEVERITY", default="SEV2")
 
 # Metric samples older than this are deleted daily, in batches.
 METRIC_RETENTION_DAYS = env.int("METRIC_RETENTION_DAYS", default=400)
+# Points a metric source asks Prometheus for in one query_range (it answers at most 11,000
+# points a series); a longer range is asked for in chunks.
+METRIC_SOURCE_POINTS_PER_QUERY = env.int("METRIC_SOURCE_POINTS_PER_QUERY", default=10_000)
 # The detectors each anomaly scan runs (analytics.stats.anomaly.METHODS).
 ANOMALY_METHODS = env.list("ANOMALY_METHODS", default=["rolling_z", "robust_z", "isolation_forest"])
 

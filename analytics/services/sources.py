@@ -19,9 +19,8 @@ from core.services import model_create, model_delete, model_update
 
 logger = logging.getLogger(__name__)
 
-# A first pull reaches back this far; Prometheus answers at most 11,000 points a series.
+# A first pull reaches back this far.
 FIRST_PULL = timedelta(days=1)
-POINTS_PER_QUERY = 10_000
 
 
 def source_create(**fields) -> MetricSource:
@@ -67,7 +66,7 @@ def _pull_range(source: MetricSource, start: datetime, end: datetime) -> list[di
         raise SourceUnavailable("No Prometheus URL: set one on the source or PROMETHEUS_URL.")
     step = source.step_seconds
     rows = []
-    chunk = timedelta(seconds=step * POINTS_PER_QUERY)
+    chunk = timedelta(seconds=step * settings.METRIC_SOURCE_POINTS_PER_QUERY)
     at = start
     while at < end:
         until = min(at + chunk, end)

@@ -13,7 +13,6 @@ from rest_framework.test import APIClient
 
 from analytics import services
 from analytics.models import MetricSample, MetricSeries, MetricSource
-from analytics.services import sources as sources_module
 from tests.factories import UserFactory
 from tests.support import free_port, prometheus_start
 
@@ -175,8 +174,8 @@ def test_pulling_a_range_again_changes_nothing(prometheus_url):
     assert MetricSeries.objects.filter(name="orders_in_flight").count() == 2
 
 
-def test_long_ranges_are_pulled_in_chunks_without_gaps_or_overlaps(prometheus_url, monkeypatch):
-    monkeypatch.setattr(sources_module, "POINTS_PER_QUERY", 7)  # 8 points a query
+def test_long_ranges_are_pulled_in_chunks_without_gaps_or_overlaps(prometheus_url, settings):
+    settings.METRIC_SOURCE_POINTS_PER_QUERY = 7  # 8 points a query
     source = source_for(prometheus_url)
     set_pulled_through(source, FIRST)
 

@@ -6,11 +6,10 @@ request, active users per day and week, feature use by channel; the worker memor
 import re
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
-from unittest import mock
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import OperationalError, ProgrammingError, connection
 from django.db.models import Sum
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -33,14 +32,27 @@ URL = "/api/analytics/usage"
 
 
 @pytest.fixture
-def counter(settings, monkeypatch):
-    """Usage counting on, a fresh counter, and a clock 5 s into a minute: no flush is due
-    until a test moves the clock on, so what reaches the database is what a test flushes."""
+def counter(settings):
+    """Usage counting on, the process's counter emptied, and a clock 5 s into a minute: no
+    flush is due until a test moves the clock on, so what reaches the database is what a
+    test flushes."""
     settings.USAGE_ANALYTICS = True
     with time_machine.travel(MONDAY, tick=True):
-        fresh = usage.UsageCounter()
-        monkeypatch.setattr(usage, "usage", fresh)
-        yield fresh
+        usage.usage.reset()
+        yield usage.usage
+        usage.usage.reset()
+
+
+def failing(table: str, error: type[Exception]):
+    """The database refusing every statement on ``table``, as a broken or unreachable one
+    would (the database is the only thing replaced: the product's code runs as it is)."""
+
+    def execute(run, sql, params, many, context):
+        if table in sql:
+            raise error(f"{table}: refused for the test")
+        return run(sql, params, many, context)
+
+    return execute
 
 
 def api_client(*roles):
@@ -126,7 +138,7 @@ def test_a_server_error_counts_in_the_error_rate(counter):
     manager = api_client("Manager")
     manager.raise_request_exception = False
     manager.get("/api/incidents")
-    with mock.patch("incidents.api.views.incidents.selectors.incident_list", side_effect=KeyError):
+    with connection.execute_wrapper(failing("incidents_incident", ProgrammingError)):
         assert manager.get("/api/incidents").status_code == 500
     counter.flush()
 
@@ -356,7 +368,7 @@ def test_a_failed_flush_keeps_the_counts_and_never_breaks_the_answer(counter):
     manager.get("/api/incidents")
     with (
         time_machine.travel(MONDAY + timedelta(minutes=1), tick=False),
-        mock.patch.object(services, "usage_counts_add", side_effect=RuntimeError("db down")),
+        connection.execute_wrapper(failing("analytics_routeusage", OperationalError)),
     ):
         assert manager.get("/api/incidents").status_code == 200
     assert not RouteUsage.objects.exists()
