@@ -17,7 +17,6 @@ from scipy import stats
 from analytics import services
 from analytics.business import business_series
 from analytics.models import MetricSeries
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,20 +25,6 @@ SAMPLES = "/api/metrics/samples"
 NOW = datetime(2026, 11, 20, 12, 17, tzinfo=UTC)
 LATEST = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HOUR = 3600
-
-
-@pytest.fixture
-def manager():
-    client = APIClient()
-    client.force_authenticate(UserFactory(roles=["Manager"]))
-    return client
-
-
-@pytest.fixture
-def viewer():
-    client = APIClient()
-    client.force_authenticate(UserFactory(roles=["Viewer"]))
-    return client
 
 
 def post(client, metric, labels, samples):

@@ -23,12 +23,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 from scipy import stats
 
 from analytics import builtin
 from incidents.services import incident_resolve
-from tests.factories import ServiceFactory, UserFactory, open_incident
+from tests.factories import ServiceFactory, open_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -37,20 +36,6 @@ SAMPLES = "/api/metrics/samples"
 A_START = datetime(2026, 5, 4, tzinfo=UTC)
 A_END = B_START = datetime(2026, 5, 11, tzinfo=UTC)
 B_END = datetime(2026, 5, 18, tzinfo=UTC)
-
-
-@pytest.fixture
-def manager():
-    client = APIClient()
-    client.force_authenticate(UserFactory(roles=["Manager"]))
-    return client
-
-
-@pytest.fixture
-def viewer():
-    client = APIClient()
-    client.force_authenticate(UserFactory(roles=["Viewer"]))
-    return client
 
 
 def iso(at: datetime) -> str:

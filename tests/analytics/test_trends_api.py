@@ -16,7 +16,7 @@ from scipy import stats
 
 from analytics import builtin
 from incidents.services import incident_acknowledge, incident_resolve
-from tests.factories import ServiceFactory, UserFactory, open_incident
+from tests.factories import ServiceFactory, open_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -25,20 +25,6 @@ SAMPLES = "/api/metrics/samples"
 DAY = 86400
 BASE = datetime(2026, 6, 1, tzinfo=UTC)  # a Monday, long past
 EU_STEP = 600  # a sample every 10 minutes
-
-
-@pytest.fixture
-def manager():
-    client = APIClient()
-    client.force_authenticate(UserFactory(roles=["Manager"]))
-    return client
-
-
-@pytest.fixture
-def viewer():
-    client = APIClient()
-    client.force_authenticate(UserFactory(roles=["Viewer"]))
-    return client
 
 
 def post_samples(client, rows):
