@@ -7,7 +7,7 @@ import numpy as np
 from django.db.models import QuerySet
 
 from analytics import builtin
-from analytics.models import Anomaly, MetricSample, MetricSeries, labels_key
+from analytics.models import Anomaly, Benchmark, MetricSample, MetricSeries, labels_key
 from core.db import EpochSeconds
 
 
@@ -58,3 +58,40 @@ def metric_points(
 
 def anomaly_list() -> QuerySet[Anomaly]:
     return Anomaly.objects.select_related("series", "acknowledged_by")
+
+
+def benchmark_list() -> QuerySet[Benchmark]:
+    return Benchmark.objects.all()
+
+
+def benchmark_for(metric: str) -> Benchmark | None:
+    """The benchmark judging ``metric``, if any (the first by name)."""
+    return Benchmark.objects.filter(metric=metric).order_by("name").first()
+
+
+def usage_by_day(*, start: datetime, end: datetime) -> list[dict]:
+    """Requests, 4xx, 5xx and database queries per UTC day, summed over the hourly usage
+    rows that ``usage.usage_report`` counts for [start, end) (every overlapping hour
+    whole), so the days add up to its totals. Days without requests are absent. One
+    query."""
+    from datetime import UTC
+
+    from django.db.models import Sum
+    from django.db.models.functions import TruncDate
+
+    from analytics.models import RouteUsage
+
+    hour_start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    rows = (
+        RouteUsage.objects.filter(hour__gte=hour_start, hour__lt=end)
+        .annotate(day=TruncDate("hour", tzinfo=UTC))
+        .values("day")
+        .annotate(
+            requests=Sum("requests"),
+            client_errors=Sum("client_errors"),
+            server_errors=Sum("server_errors"),
+            queries=Sum("queries"),
+        )
+        .order_by("day")
+    )
+    return [dict(row) for row in rows]

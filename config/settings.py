@@ -247,6 +247,10 @@ SPECTACULAR_SETTINGS = {
         "ContactKindEnum": "oncall.models.ContactKind",
         "BenchmarkStatusEnum": "analytics.models.BenchmarkStatus",
         "TrendDirectionEnum": "analytics.api.trends.DIRECTIONS",
+        "ReportKindEnum": "insights.models.ReportKind",
+        "ReportStatusEnum": "insights.models.ReportStatus",
+        "InsightSeverityEnum": "insights.models.InsightSeverity",
+        "InsightStatusEnum": "insights.models.InsightStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -304,6 +308,13 @@ METRIC_RETENTION_DAYS = env.int("METRIC_RETENTION_DAYS", default=400)
 METRIC_SOURCE_POINTS_PER_QUERY = env.int("METRIC_SOURCE_POINTS_PER_QUERY", default=10_000)
 # The detectors each anomaly scan runs (analytics.stats.anomaly.METHODS).
 ANOMALY_METHODS = env.list("ANOMALY_METHODS", default=["rolling_z", "robust_z", "isolation_forest"])
+
+# --- Executive dashboard (the admin's index page, GET /api/admin/status) ----
+
+# Its figures are computed at most once this often, for everyone (seconds)...
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=20)
+# ...and an open page fetches them again this often.
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=30)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -374,5 +385,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs every layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -51,3 +51,7 @@ class InsightAdmin(ReadOnlyAdmin):
         for insight in queryset:
             services.insight_dismiss(insight=insight, by=request.user)
         self.message_user(request, f"{len(queryset)} dismissed.", messages.SUCCESS)
+
+
+# Reports, subscriptions and their emails have their own module.
+from insights import admin_reports  # noqa: E402, F401

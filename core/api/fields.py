@@ -102,3 +102,18 @@ class FilterBackend(django_filters.rest_framework.DjangoFilterBackend):
     """DjangoFilterBackend building ``filterset_fields`` filter sets on ``FilterSet``."""
 
     filterset_base = FilterSet
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A serializer's ISO-8601 time within 1970-2199, offset at most 14 hours, in UTC
+    (the body's counterpart of ``BoundedIsoDateTimeField``)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="ISO-8601")
+        at = super().to_internal_value(value)
+        if not 1970 <= at.year < 2200 or abs(at.utcoffset()) > MAX_OFFSET:
+            raise serializers.ValidationError(
+                "A time between 1970 and 2199, offset at most 14 hours."
+            )
+        return at.astimezone(UTC)

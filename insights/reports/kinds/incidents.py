@@ -1,0 +1,7 @@
+"""Being written."""
+
+TEMPLATE = "reports/base.html"
+
+
+def build(period, params):
+    raise NotImplementedError
