@@ -24,80 +24,6 @@ def _days(start: datetime, end: datetime) -> list[datetime]:
     ]
 
 
-def incidents_per_day(
-    counts: dict[str, dict[datetime, int]], start: datetime, end: datetime
-) -> str:
-    """Stacked bars: incidents triggered per UTC day, by severity. ``counts`` is
-    ``{severity: {day: n}}``."""
-    days = _days(start, end)
-    figure = charts.figure(9.0, 2.6)
-    axes = figure.add_subplot()
-    charts.style(axes)
-    bottom = np.zeros(len(days))
-    for severity, colour in SEVERITY_COLOURS.items():
-        values = np.array([counts.get(severity, {}).get(day, 0) for day in days], dtype=float)
-        if values.any():
-            axes.bar(days, values, bottom=bottom, width=0.8, color=colour, label=severity)
-        bottom += values
-    axes.set_ylabel("incidents", fontsize=8, color=charts.INK)
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    locator = AutoDateLocator(maxticks=10)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    if bottom.any():
-        axes.legend(fontsize=7, frameon=False, ncols=4, loc="upper left")
-    return charts.svg_data_uri(figure)
-
-
-def line(
-    times: list[datetime],
-    series: dict[str, list[float | None]],
-    *,
-    unit: str = "",
-    height: float = 2.6,
-    target: float | None = None,
-) -> str:
-    """One or more lines over time (None is a gap), with an optional target line."""
-    figure = charts.figure(9.0, height)
-    axes = figure.add_subplot()
-    charts.style(axes)
-    colours = [charts.PRIMARY, charts.SEVERITY_COLOURS["medium"], charts.ACCENT, charts.MUTED]
-    for (label, values), colour in zip(series.items(), colours * 4, strict=False):
-        data = np.array([np.nan if value is None else value for value in values], dtype=float)
-        axes.plot(times, data, color=colour, linewidth=1.4, label=label)
-    if target is not None:
-        axes.axhline(
-            target,
-            color=charts.SEVERITY_COLOURS["critical"],
-            linewidth=1,
-            linestyle="--",
-            label="target",
-        )
-    if unit:
-        axes.set_ylabel(unit, fontsize=8, color=charts.INK)
-    if times:
-        locator = AutoDateLocator(maxticks=10)
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    if len(series) > 1 or target is not None:
-        axes.legend(fontsize=7, frameon=False, ncols=4, loc="upper left")
-    return charts.svg_data_uri(figure)
-
-
-def bars(labels: list[str], values: list[float], *, unit: str = "", height: float = 2.4) -> str:
-    """Horizontal bars, largest first as given."""
-    figure = charts.figure(9.0, max(height, 0.28 * len(labels) + 0.6))
-    axes = figure.add_subplot()
-    charts.style(axes)
-    positions = np.arange(len(labels))
-    axes.barh(positions, values, color=charts.PRIMARY, height=0.6)
-    axes.set_yticks(positions, labels=labels, fontsize=7.5)
-    axes.invert_yaxis()
-    if unit:
-        axes.set_xlabel(unit, fontsize=8, color=charts.INK)
-    return charts.svg_data_uri(figure)
-
-
 # --- performance, trend and usage reports ------------------------------------------------
 
 
@@ -330,10 +256,10 @@ def slo_budget_panels(
     return charts.svg_data_uri(figure)
 
 
-# --- incidents report -------------------------------------------------------------------
+# --- incidents and executive reports ------------------------------------------------------
 
 
-def incidents_by_severity_per_day(
+def incidents_per_day(
     counts: dict[str, dict[datetime, int]], start: datetime, end: datetime
 ) -> str:
     """Stacked bars: incidents triggered per UTC day, by severity (``counts`` is
@@ -346,10 +272,21 @@ def incidents_by_severity_per_day(
     for severity, colour in SEVERITY_COLOURS.items():
         values = np.array([counts.get(severity, {}).get(day, 0) for day in days], dtype=float)
         if values.any():
-            axes.bar(days, values, bottom=bottom, width=0.8, color=colour, label=severity)
+            # Only the days it has: a bar of height 0 still draws a hairline.
+            shown = np.flatnonzero(values)
+            axes.bar(
+                [days[i] for i in shown],
+                values[shown],
+                bottom=bottom[shown],
+                width=0.8,
+                color=colour,
+                label=severity,
+            )
         bottom += values
     axes.set_ylabel("incidents", fontsize=8, color=charts.INK)
     axes.yaxis.get_major_locator().set_params(integer=True)
+    if days:  # every day of the period, those without incidents too
+        axes.set_xlim(days[0] - timedelta(hours=12), days[-1] + timedelta(hours=12))
     locator = AutoDateLocator(maxticks=10)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))

@@ -201,9 +201,7 @@ def build(period: Period, params: dict) -> ReportContent:
         title="Executive report",
         figures=figures,
         context={
-            "incidents_chart": charts.incidents_by_severity_per_day(
-                counts, period.start, period.end
-            ),
+            "incidents_chart": charts.incidents_per_day(counts, period.start, period.end),
             "response_rows": [
                 ("Time to acknowledge", figures["response"]["mtta"]),
                 ("Time to resolve", figures["response"]["mttr"]),
