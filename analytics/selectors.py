@@ -95,3 +95,8 @@ def usage_by_day(*, start: datetime, end: datetime) -> list[dict]:
         .order_by("day")
     )
     return [dict(row) for row in rows]
+
+
+def metric_exists(name: str, labels: dict | None = None) -> bool:
+    """A built-in metric by that name, or a stored series by that name and labels."""
+    return name in builtin.BUILTIN or series_find(name, labels) is not None

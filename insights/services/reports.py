@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from analytics import selectors as analytics_selectors
 from core.models import DeliveryStatus
 from core.outbox import outbox_enqueue, outbox_kind
-from insights.models import Report, ReportDelivery, ReportOrigin, ReportStatus
+from insights.models import Report, ReportDelivery, ReportKind, ReportOrigin, ReportStatus
 from insights.reports.document import Period
 from insights.reports.kinds import kind_module
 from insights.reports.render import report_html, report_pdf
@@ -54,6 +56,15 @@ def report_request(
         subscription=subscription,
     )
     report.full_clean()
+    if kind == ReportKind.TREND and not analytics_selectors.metric_exists(
+        report.params["metric"], report.params.get("labels")
+    ):
+        raise ValidationError(
+            {
+                "params": f"No metric {report.params['metric']} with labels "
+                f"{report.params.get('labels') or {}}: see /api/analytics/metrics."
+            }
+        )
     with transaction.atomic():
         report.save()
         transaction.on_commit(lambda: _enqueue(report.pk))

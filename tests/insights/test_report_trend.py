@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pypdf
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 from scipy import stats
 
 from analytics import services as analytics_services
 from analytics.selectors import UnknownMetric, series_find
 from insights import services
-from insights.models import ReportStatus
+from insights.models import Report, ReportStatus
 from insights.reports.document import Period
 from insights.reports.kinds import trend
 from insights.reports.render import report_html, report_pdf
@@ -232,17 +233,30 @@ def test_a_built_in_metric_needs_no_stored_series():
     assert content.figures["trend"]["slope_per_day"] == 0
 
 
-def test_a_metric_that_does_not_exist_fails_the_report_with_its_message():
+def test_a_metric_that_does_not_exist_is_refused_when_asked():
     with pytest.raises(UnknownMetric, match="No series nope with labels"):
         trend.build(PERIOD, {"metric": "nope"})
 
-    report = services.report_request(
-        kind="trend", start=START, end=END, params={"metric": "nope"}, origin="command"
+    with pytest.raises(ValidationError, match="No metric nope"):
+        services.report_request(
+            kind="trend", start=START, end=END, params={"metric": "nope"}, origin="command"
+        )
+    assert not Report.objects.exists()
+
+
+def test_a_series_deleted_before_its_report_is_generated_fails_it_with_its_message():
+    analytics_services.samples_record(
+        rows=[{"metric": "gone", "labels": {}, "timestamp": START.isoformat(), "value": 1.0}]
     )
+    report = services.report_request(
+        kind="trend", start=START, end=END, params={"metric": "gone"}, origin="command"
+    )
+    analytics_services.series_delete(series=series_find("gone", {}))
+
     report = services.report_generate(report.pk)
 
     assert report.status == ReportStatus.FAILED
-    assert report.error == "UnknownMetric: No series nope with labels {}."
+    assert report.error == "UnknownMetric: No series gone with labels {}."
     assert report.figures == {}
 
 

@@ -120,7 +120,11 @@ def test_a_second_worker_does_not_generate_a_report_again():
 
 def test_a_failing_report_keeps_its_error():
     report = services.report_request(
-        kind="trend", start=START, end=END, params={"metric": "no_such_metric"}, origin="api"
+        kind="trend",
+        start=START,
+        end=END,
+        params={"metric": "vigil_incidents", "labels": {"colour": "red"}},  # takes no colour
+        origin="api",
     )
 
     services.report_generate(report.pk)
@@ -143,6 +147,7 @@ def test_a_failing_report_keeps_its_error():
         ({"start": END.isoformat(), "end": START.isoformat()}, "end"),
         ({"start": "2024-01-01T00:00:00Z"}, "end"),  # longer than a report may cover
         ({"kind": "trend"}, "params"),  # a trend report names its metric
+        ({"kind": "trend", "params": {"metric": "no_such_metric"}}, "params"),
         ({"kind": "trend", "params": {"metric": "orders", "labels": {"a": 1}}}, "params"),
         ({"params": ["not", "an", "object"]}, "params"),
     ],
@@ -205,8 +210,8 @@ def test_the_admin_asks_for_a_report_and_lists_it(client):
             "start_1": "00:00:00",
             "end_0": "2026-11-23",
             "end_1": "00:00:00",
-            "metric": "orders",
-            "labels": "region=eu, tier=1",
+            "metric": "vigil_incidents",
+            "labels": "severity=SEV1, service=checkout",
         },
     )
 
@@ -217,7 +222,10 @@ def test_the_admin_asks_for_a_report_and_lists_it(client):
         ReportOrigin.ADMIN,
         manager,
     )
-    assert report.params == {"metric": "orders", "labels": {"region": "eu", "tier": "1"}}
+    assert report.params == {
+        "metric": "vigil_incidents",
+        "labels": {"severity": "SEV1", "service": "checkout"},
+    }
     assert client.get("/admin/insights/report/").status_code == 200
     assert client.get(f"/admin/insights/report/{report.pk}/change/").status_code == 200
 
