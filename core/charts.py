@@ -8,8 +8,12 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+# Text as SVG text, not glyph outlines: a chart draws in half the time (the dashboard draws
+# one on a request) and is a quarter smaller. Set once for the process, not per chart: a
+# setting changed around one drawing would leak into another thread's.
+matplotlib.rcParams["svg.fonttype"] = "none"
 
-from matplotlib.figure import Figure  # after choosing the backend
+from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
 # The admin's palette, so a chart sits in its page.
 INK = "#333333"

@@ -2,8 +2,10 @@
 server (aiosmtpd) and an HTTP server."""
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -11,7 +13,16 @@ from rest_framework.test import APIClient
 
 from core.net import _save_time_verdicts
 from tests.factories import UserFactory
-from tests.support import free_port
+from tests.support import ROOT, free_port
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where tests keep what a person should look at afterwards (screenshots, rendered
+    pages): ``TEST_ARTIFACTS_DIR``, else ``var/test-artifacts/`` in the checkout."""
+    folder = Path(os.environ.get("TEST_ARTIFACTS_DIR", ROOT / "var" / "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

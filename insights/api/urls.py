@@ -1,3 +1,6 @@
+from django.urls import re_path
+
+from insights.api.dashboard import AdminStatusView
 from insights.api.reports import ReportViewSet
 from insights.api.views import InsightViewSet
 
@@ -5,4 +8,8 @@ from insights.api.views import InsightViewSet
 routes = [
     ("insights/reports", ReportViewSet, "report"),
     ("insights", InsightViewSet, "insight"),
+]
+
+urlpatterns = [
+    re_path(r"^admin/status/?$", AdminStatusView.as_view(), name="admin-status"),
 ]
