@@ -1,14 +1,15 @@
 """Demo business series: 90 days of hourly orders, sign-ups, checkout latency and
 checkout error rate, with visible trends, a daily and weekly rhythm and a few injected
-anomalies, then scanned so the anomalies (and an incident for the worst) exist.
+anomalies; the platform's own usage (``demo_usage``) and worker memory
+(``demo_memory``); then a scan, so the anomalies (and an incident for the worst) exist.
 Deterministic; kept when run again."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 from django.utils import timezone
 
-from analytics import services
+from analytics import demo_memory, demo_usage, services
 from analytics.models import MetricSeries, MetricSource
 from catalog.models import Service
 
@@ -73,11 +74,23 @@ def _series(rng: np.random.Generator, hours: np.ndarray) -> dict[str, dict]:
 
 
 def seed(*, stdout):
+    now = timezone.now().replace(microsecond=0)
+    business = _business_series(now.replace(minute=0, second=0), stdout=stdout)
+    demo_usage.seed(stdout=stdout, now=now)
+    memory = demo_memory.seed(stdout=stdout, now=now)
+    if not (business or memory):
+        return
+    # History: its anomalies are listed, and page nobody (as the incident history).
+    result = services.anomalies_scan(now=timezone.now(), page=False)
+    stdout.write(f"  anomaly scan: {len(result['anomalies'])} anomalies found")
+
+
+def _business_series(now, *, stdout) -> bool:
+    """The business series; whether they were written (False: kept)."""
     if MetricSeries.objects.filter(name="orders_completed").exists():
         stdout.write("  business series: kept")
-        return
+        return False
     rng = np.random.default_rng(20261127)
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
     last_hour = int(now.timestamp() // 3600) - 1
     hours = np.arange(last_hour - HOURS + 1, last_hour + 1)
     for index, (name, spec) in enumerate(_series(rng, hours).items(), start=1):
@@ -108,6 +121,4 @@ def seed(*, stdout):
             every_minutes=5,
             enabled=False,
         )
-    # History: its anomalies are listed, and page nobody (as the incident history).
-    result = services.anomalies_scan(now=now + timedelta(seconds=1), page=False)
-    stdout.write(f"  anomaly scan: {len(result['anomalies'])} anomalies found")
+    return True
