@@ -13,6 +13,7 @@ from django_celery_beat.models import CrontabSchedule
 from core.admin_writes import ReadOnlyAdmin, ServiceWritesAdmin
 from insights import selectors, services
 from insights.models import Report, ReportDelivery, ReportKind, ReportOrigin, ReportSubscription
+from insights.reports.document import Period
 from insights.services.subscriptions import CRONTAB_FIELDS, DEFAULT_CRONTAB, subscription_next_run
 
 
@@ -119,9 +120,7 @@ class ReportAdmin(ServiceWritesAdmin):
 
     @admin.display(description="period")
     def period(self, report):
-        zone = timezone.get_current_timezone()
-        start, end = report.start.astimezone(zone), report.end.astimezone(zone)
-        return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+        return Period(report.start, report.end).label
 
     @admin.display(description="download")
     def download(self, report):

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from analytics import selectors as analytics_selectors
 from analytics.models import AnomalyMethod
+from analytics.units import humanize
 from incidents import selectors as incident_selectors
 from incidents.models import IncidentSeverity
 from incidents.models.incidents import OPEN_STATUSES, SEVERITY_NAMES
@@ -315,8 +316,8 @@ def _anomalies(now: datetime) -> dict:
                 ),
                 "severity": anomaly.severity,
                 "detectors": detectors,
-                "value_display": f"{anomaly.value:.4g}",
-                "expected_display": f"{anomaly.expected:.4g}",
+                "value_display": humanize(anomaly.value, anomaly.series.unit),
+                "expected_display": humanize(anomaly.expected, anomaly.series.unit),
                 "acknowledged": anomaly.acknowledged_at is not None,
             }
             for anomaly, detectors in recent
