@@ -1,6 +1,8 @@
 """Figures as the reports print them (the admin and the dashboard use the same)."""
 
+import functools
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django import template
@@ -11,13 +13,28 @@ from analytics.units import humanize
 register = template.Library()
 
 
+def numeric(function):
+    """Filters of numbers read anything else as a missing figure: a template that looks up
+    a figure a row does not have gets Django's empty string, and prints ``-`` for it."""
+
+    @functools.wraps(function)
+    def wrapper(value, *args):
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            value = None
+        return function(value, *args)
+
+    return wrapper
+
+
 @register.filter
+@numeric
 def human(value, unit: str = ""):
     """``{{ 4380|human:"seconds" }}`` -> ``1 h 13 min``; None -> ``-``."""
     return humanize(value, unit)
 
 
 @register.filter
+@numeric
 def percent(ratio, digits: int = 1):
     """``0.99953|percent:2`` -> ``99.95%``; None -> ``-``."""
     if ratio is None:
@@ -26,6 +43,7 @@ def percent(ratio, digits: int = 1):
 
 
 @register.filter
+@numeric
 def change(ratio):
     """A relative change: ``0.12`` -> ``+12%``, ``-0.5`` -> ``-50%`` (with a minus sign);
     None -> ``-``."""
@@ -36,6 +54,7 @@ def change(ratio):
 
 
 @register.filter
+@numeric
 def count(value):
     """Whole numbers with thin thousands separators: ``12345`` -> ``12 345``."""
     if value is None:
@@ -50,6 +69,7 @@ def get(mapping, key):
 
 
 @register.filter
+@numeric
 def bar(ratio):
     """A ratio as a bar's width in percent, clamped to 0-100."""
     if ratio is None:
@@ -73,6 +93,7 @@ def words(value):
 
 
 @register.filter
+@numeric
 def signed(value, unit: str = ""):
     """A change with its sign, in the unit's words: ``-90|signed:"seconds"`` ->
     ``-1 min 30 s`` (with a minus sign); ``2.5|signed:"orders"`` -> ``+2.5 orders``;
@@ -84,6 +105,7 @@ def signed(value, unit: str = ""):
 
 
 @register.filter
+@numeric
 def pvalue(p):
     """A p-value as papers print it: ``0.0312`` -> ``0.031``, ``2e-9`` -> ``< 0.001``."""
     if p is None:
@@ -117,6 +139,7 @@ TIMES = "\u00d7"
 
 
 @register.filter
+@numeric
 def burn(rate):
     """A burn rate, a multiple of the sustainable pace: ``0.4213`` -> ``0.42`` and the
     times sign, ``14.4`` -> ``14.4`` and the sign; None -> ``-``."""
@@ -127,6 +150,7 @@ def burn(rate):
 
 
 @register.filter
+@numeric
 def amount(value, unit: str = ""):
     """As ``human``, and right below zero too (a forecast's interval can reach there):
     ``-5400|amount:"seconds"`` -> ``-1 h 30 min`` with a minus sign; None -> ``-``."""

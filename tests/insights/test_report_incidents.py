@@ -467,3 +467,19 @@ def test_the_pdf_shows_the_figures(week):
         *(incident.reference for incident in week["now"][:2]),
     ):
         assert expected in text, expected
+
+
+def test_a_service_with_incidents_only_the_period_before_reads_as_none_now():
+    # Found on the demo: such a group's row has no figures this period, and the document
+    # must print "-" for them, not fail.
+    quiet = ServiceFactory(slug="quiet", name="Quiet")
+    make_incident({"quiet": quiet}, ("quiet", -30, 60, 600, "SEV3", "Old trouble", ""))
+
+    content = report.build(PERIOD, {})
+    html = report_html("incidents", PERIOD, content)
+
+    by = {b["group_by"]: b for b in content.context["breakdowns"]}
+    [row] = [r for r in by["service"]["rows"] if r["name"] == "Quiet"]
+    assert row["now"] is None
+    assert row["before"]["incidents"] == 1
+    assert "Quiet" in html
