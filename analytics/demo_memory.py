@@ -80,6 +80,7 @@ def seed(*, stdout, now: datetime) -> bool:
                 for t, v in zip(times.tolist(), values.tolist(), strict=True)
             ]
         )
+        services.worker_memory_series_describe(host=host)  # as the worker's own recording
         stdout.write(
             f"  worker memory [{index}/{len(HOSTS)}] {host}: {times.size} samples every "
             f"{STEP // 60} minutes, now {values[-1] / MIB:.0f} MiB"

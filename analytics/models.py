@@ -52,7 +52,8 @@ class MetricSeries(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Whose on-call is paged for its high and critical anomalies.",
+        help_text="Whose on-call is paged for its high and critical anomalies that are bad "
+        "news (a fall when higher is better, a rise otherwise).",
     )
 
     class Meta:

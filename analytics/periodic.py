@@ -14,7 +14,7 @@ PERIODIC_TASKS = [
         every_seconds=300,
         expire_seconds=300,
         description="Checks the samples stored since the last scan; high and critical "
-        "anomalies open incidents.",
+        "anomalies that are bad news for their series open incidents.",
     ),
     PeriodicTaskSpec(
         name="pull metric sources from Prometheus",

@@ -426,7 +426,7 @@ def baseline(series, layout: Layout, methods) -> tuple[dict, dict]:
 
 def check(series, layout: Layout, mine: dict, theirs: dict) -> Counter:
     """The product's answer is the baseline's: same trend, forecasts and anomalies."""
-    from analytics.stats.anomaly import severity
+    from analytics.services.anomalies import stored_severity
 
     report, scan = mine["report"], mine["scan"]
     fit = theirs["fit"]
@@ -439,9 +439,9 @@ def check(series, layout: Layout, mine: dict, theirs: dict) -> Counter:
     assert scan["series_scanned"] == 1, scan
     stored = {(a.timestamp.timestamp(), a.method, a.severity) for a in scan["anomalies"]}
     expected = {
-        (f.timestamp, f.method, severity(f.score))
+        (f.timestamp, f.method, stored_severity(f.method, f.score))
         for f in theirs["findings"]
-        if severity(f.score) is not None
+        if stored_severity(f.method, f.score) is not None
     }
     assert stored == expected, (series, stored ^ expected)
     return Counter(a.severity for a in scan["anomalies"])

@@ -71,7 +71,8 @@ class AnomalySerializer(ModelSerializer):
 class AnomalyViewSet(viewsets.ReadOnlyModelViewSet):
     """Anomalies found in metric series, newest first: each point once per method, with
     the value expected there and a score (about "how many standard deviations").
-    High and critical ones open an incident (source `anomaly`) on the series' service."""
+    High and critical ones that are bad news for the series (a fall when higher is better,
+    a rise otherwise) open an incident (source `anomaly`) on the series' service."""
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     serializer_class = AnomalySerializer

@@ -27,6 +27,7 @@ from analytics.services.usage import (
     usage_counts_add,
     usage_prune,
     worker_memory_record,
+    worker_memory_series_describe,
 )
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "usage_counts_add",
     "usage_prune",
     "worker_memory_record",
+    "worker_memory_series_describe",
 ]

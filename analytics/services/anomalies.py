@@ -1,6 +1,8 @@
 """Anomaly scans: each series' samples that arrived since its last scan are checked by
-every method against their history, each finding is stored once, and high and critical
-ones open (or add to) one incident per series, so its on-call is paged."""
+every method against their history, each finding is stored once (whichever way it moved),
+and the high and critical ones that are bad news for the series (below the expected value
+when higher is better, above it otherwise) open (or add to) one incident per series, so
+its on-call is paged."""
 
 import contextlib
 import logging
@@ -44,8 +46,8 @@ PAGING = {
 }
 # Methods whose score is a measured distance in standard deviations. An isolation
 # forest's score is a rank among the points mapped to that scale: on noise alone its
-# rarest point can reach "high". Its findings are kept at "medium" at most: listed, and
-# linked to the incident a z-score opens, but never paging on their own.
+# rarest point can reach "high". Its findings are kept at "medium" at most: listed, never
+# paging.
 PAGING_METHODS = {AnomalyMethod.ROLLING_Z, AnomalyMethod.ROBUST_Z}
 RUNBOOK = "/runbooks/anomalies/"
 BUSINESS_TEAM = {"slug": "business-metrics", "name": "Business metrics"}
@@ -119,15 +121,22 @@ def _detect(t: np.ndarray, v: np.ndarray, method: str, first_new: int) -> list:
     return found
 
 
+def stored_severity(method: str, score: float) -> str | None:
+    """The severity a finding is stored with (None: not an anomaly): its score's band,
+    capped at medium for the methods that never page."""
+    severity = detection.severity(score)
+    if severity in PAGING and method not in PAGING_METHODS:
+        return AnomalySeverity.MEDIUM
+    return severity
+
+
 def _store(series: MetricSeries, findings, now: datetime) -> list[Anomaly]:
     """Store the findings that are not stored yet; the anomalies this scan added."""
     rows = []
     for finding in findings:
-        severity = detection.severity(finding.score)
+        severity = stored_severity(finding.method, finding.score)
         if severity is None:
             continue
-        if finding.method not in PAGING_METHODS and severity in PAGING:
-            severity = AnomalySeverity.MEDIUM
         rows.append(
             Anomaly(
                 series=series,
@@ -160,6 +169,26 @@ def _store(series: MetricSeries, findings, now: datetime) -> list[Anomaly]:
     )
 
 
+def _bad_news(series: MetricSeries, anomaly: Anomaly) -> bool:
+    """Whether the anomaly moved the series the wrong way: below the expected value when
+    higher is better, above it when lower is."""
+    # Detection is blind to direction, and a surge of orders or a worker's memory falling
+    # at a restart (every deploy) is as far from its history as an outage; both are worth
+    # listing, neither is worth waking anyone for.
+    if series.higher_is_better:
+        return anomaly.value < anomaly.expected
+    return anomaly.value > anomaly.expected
+
+
+def _paging(series: MetricSeries, anomalies: list[Anomaly]) -> list[Anomaly]:
+    """The anomalies that page: high or critical, and bad news for the series."""
+    return [
+        anomaly
+        for anomaly in anomalies
+        if anomaly.severity in PAGING and _bad_news(series, anomaly)
+    ]
+
+
 def anomalies_scan(*, series_ids=None, now: datetime | None = None, page: bool = True) -> dict:
     """Scan the given series (all by default) for anomalies among their new samples:
     ``{"series_scanned", "anomalies"}`` (those found, each stored once). Series are
@@ -184,7 +213,7 @@ def anomalies_scan(*, series_ids=None, now: datetime | None = None, page: bool =
             anomalies = _store(series, findings, now)
             AnomalyScan.objects.filter(series=series).update(stored_through=newest, scanned_at=now)
         found.extend(anomalies)
-        if page and any(anomaly.severity in PAGING for anomaly in anomalies):
+        if page and _paging(series, anomalies):
             anomalies_page(series=series, anomalies=anomalies)
     return {"series_scanned": scanned, "anomalies": found}
 
@@ -220,10 +249,13 @@ def _describe(anomaly: Anomaly) -> str:
     )
 
 
-def anomalies_page(*, series: MetricSeries, anomalies: list[Anomaly]) -> Incident:
-    """Open one incident for the series' high and critical anomalies among ``anomalies``
-    (one scan's), or add them to the one already open, and link them to it."""
-    paging = [anomaly for anomaly in anomalies if anomaly.severity in PAGING]
+def anomalies_page(*, series: MetricSeries, anomalies: list[Anomaly]) -> Incident | None:
+    """Open one incident for the series' anomalies among ``anomalies`` (one scan's) that
+    page (high or critical, and bad news), or add them to the one already open, and link
+    them to it; the others are left out of it. None when none of them pages."""
+    paging = _paging(series, anomalies)
+    if not paging:
+        return None
     worst = max(paging, key=lambda anomaly: anomaly.score)
     service = series.service or _business_service()
     key = _dedup_key(series)

@@ -12,10 +12,17 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from analytics.models import ActiveUser, FeatureUse, RouteUsage
-from analytics.services.metrics import samples_record
+from analytics.models import ActiveUser, FeatureUse, MetricSeries, RouteUsage, labels_key
+from analytics.services.metrics import samples_record, series_update
 
 WORKER_MEMORY_METRIC = "vigil_worker_memory_bytes"
+# What a worker's memory series says of itself. Lower is better: a rise that stays is a
+# leak, while the fall at every restart (each deploy) is good news that must page nobody.
+WORKER_MEMORY_SERIES = {
+    "unit": "bytes",
+    "description": "Resident memory of a Celery worker process, recorded every 5 minutes.",
+    "higher_is_better": False,
+}
 
 # (hour, route, method, latency band) -> (requests, client errors, server errors, queries)
 RouteCounts = dict[tuple[datetime, str, str, int], tuple[int, int, int, int]]
@@ -107,19 +114,41 @@ def resident_memory_bytes() -> int:
         return peak if sys.platform == "darwin" else peak * 1024  # bytes there, KiB here
 
 
+def worker_memory_series_describe(*, host: str) -> MetricSeries | None:
+    """Give the memory series of ``host`` (created by its first sample) the unit,
+    description and direction of ``WORKER_MEMORY_SERIES``, each where it still has the
+    model's default (what an operator changed stays); None when there is no such series.
+    One query when there is nothing left to set, as at every recording after the first."""
+    series = MetricSeries.objects.filter(
+        name=WORKER_MEMORY_METRIC, labels_key=labels_key({"host": host})
+    ).first()
+    if series is None:
+        return None
+    fields = {}
+    for name, value in WORKER_MEMORY_SERIES.items():
+        default = MetricSeries._meta.get_field(name).get_default()
+        if value != default and getattr(series, name) == default:
+            fields[name] = value
+    if fields:
+        series_update(series=series, **fields)
+    return series
+
+
 def worker_memory_record(*, now: datetime | None = None) -> int:
     """Store the worker's memory as a sample of ``vigil_worker_memory_bytes{host=...}``,
     so leaks show as a trend (and anomaly detection can watch it); the bytes stored."""
     value = resident_memory_bytes()
     at = (now or timezone.now()).replace(microsecond=0)
+    host = socket.gethostname()[:200]
     samples_record(
         rows=[
             {
                 "metric": WORKER_MEMORY_METRIC,
-                "labels": {"host": socket.gethostname()[:200]},
+                "labels": {"host": host},
                 "timestamp": at.isoformat(),
                 "value": value,
             }
         ]
     )
+    worker_memory_series_describe(host=host)
     return value

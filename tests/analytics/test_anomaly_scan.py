@@ -1,8 +1,9 @@
 """Anomaly scans, through the service and the API: a seasonal hourly series with spikes
 is scanned once (every finding stored once), again (nothing new), and after new samples
-arrive (only they are judged); high and critical anomalies open one incident per series
-and add to it afterwards; low and medium ones open nothing. The list's filters and query
-count, acknowledging, the roles, and the beat task.
+arrive (only they are judged); high and critical anomalies that are bad news for the
+series (a fall when higher is better, a rise otherwise) open one incident per series and
+add to it afterwards; low and medium ones, and good news, open nothing. The list's
+filters and query count, acknowledging, the roles, and the beat task; worker memory.
 
 Where a number is checked it is computed here: the rolling z-scores by a plain loop
 (mean and sample standard deviation of the 24 values before each point), the "true
@@ -31,8 +32,8 @@ HOUR = 3600
 START = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
 WEEKS = 3
 N = WEEKS * 7 * 24
-OLD_SPIKE = 10 * 24 + 14  # an hour in the middle of the second week: +60
-NEW_SPIKE = N - 1  # the newest sample: +120
+OLD_SPIKE = 10 * 24 + 14  # an hour in the middle of the second week: -60
+NEW_SPIKE = N - 1  # the newest sample: -65 (orders all but stop)
 GAP = 18 * 24 + 3  # no sample here at first; a late sample fills it in later
 
 
@@ -94,12 +95,12 @@ def by_key(anomalies) -> dict:
 
 @pytest.fixture
 def shop(manager):
-    """Three weeks of hourly orders with a spike in week two and one at the end, and one
-    hour missing (filled in later)."""
+    """Three weeks of hourly orders with a spike down in week two and one at the end (a
+    fall of orders is bad news: they page), and one hour missing (filled in later)."""
     samples = seasonal([i for i in range(N) if i != GAP])
     values = dict(samples)
-    values[at(OLD_SPIKE)] += 60
-    values[at(NEW_SPIKE)] += 120
+    values[at(OLD_SPIKE)] -= 60
+    values[at(NEW_SPIKE)] -= 65
     post(manager, "orders", sorted(values.items()))
     return values
 
@@ -180,10 +181,10 @@ def test_samples_posted_later_are_scanned_and_only_they(manager, shop):
     mark = scan_mark(series)
     (incident,) = Incident.objects.all()
     notes_before = TimelineEntry.objects.filter(incident=incident, kind="note").count()
-    # Six more hours with a spike in the third, and the missing hour, late, spiking too.
+    # Six more hours with a spike down in the third, and the missing hour, late, down too.
     later = dict(seasonal([*range(N, N + 6), GAP]))
-    later[at(N + 2)] += 70
-    later[at(GAP)] += 70
+    later[at(N + 2)] -= 70
+    later[at(GAP)] -= 70
     post(manager, "orders", sorted(later.items()))
 
     second = manager.post(SCAN, {"metric": "orders"}, format="json")
@@ -307,7 +308,8 @@ def noise(count=48, seed=0) -> list[float]:
 
 
 def spike_after(values, sigmas):
-    """The value ``sigmas`` standard deviations above the mean of the last 24."""
+    """The value ``sigmas`` standard deviations above the mean of the last 24 (below it
+    when ``sigmas`` is negative)."""
     window = values[-24:]
     mean = sum(window) / 24
     sd = math.sqrt(sum((x - mean) ** 2 for x in window) / 23)
@@ -316,9 +318,10 @@ def spike_after(values, sigmas):
 
 @pytest.mark.parametrize(("sigmas", "severity"), [(4.35, "low"), (5.2, "medium")])
 def test_low_and_medium_anomalies_open_nothing(manager, settings, sigmas, severity):
+    # Downward, on a series where higher is better: bad news, not paging by severity alone.
     settings.ANOMALY_METHODS = ["rolling_z"]
     values = noise()
-    values.append(spike_after(values, sigmas))
+    values.append(spike_after(values, -sigmas))
     post(manager, "basket_size", [(at(i), v) for i, v in enumerate(values)])
     # The premise: no other point reaches the threshold.
     assert all(rolling_z_by_hand(values, i)[0] < 3.5 for i in range(10, len(values) - 1))
@@ -344,7 +347,8 @@ def test_high_anomalies_page_the_series_service_once_then_add_notes(manager, set
     values.append(spike_after(values, 7.0))
     post(manager, "checkout_errors", [(at(i), v) for i, v in enumerate(values)])
     series = MetricSeries.objects.get(name="checkout_errors")
-    services.series_update(series=series, service=checkout)
+    # More errors are bad news: the upward spikes page.
+    services.series_update(series=series, service=checkout, higher_is_better=False)
 
     first = services.anomalies_scan(now=datetime(2026, 11, 1, tzinfo=UTC))
 
@@ -400,6 +404,7 @@ def test_an_open_incident_with_the_same_dedup_key_is_added_to(manager, settings)
     values.append(spike_after(values, 9.0))
     post(manager, "refunds", [(at(i), v) for i, v in enumerate(values)])
     series = MetricSeries.objects.get(name="refunds")
+    services.series_update(series=series, higher_is_better=False)  # more refunds: bad news
     existing = open_incident(
         ServiceFactory(name="Business metrics", slug="business-metrics"),
         dedup_key=f"anomaly:{series.pk}",
@@ -414,6 +419,180 @@ def test_an_open_incident_with_the_same_dedup_key_is_added_to(manager, settings)
     assert Anomaly.objects.get().incident == existing
     (note,) = TimelineEntry.objects.filter(incident=existing, kind="note")
     assert "refunds" in note.message
+
+
+# --- direction: only bad news pages ----------------------------------------------------
+
+
+def minute(anomaly) -> str:
+    """How the incident's summary and notes name an anomaly's time."""
+    return anomaly.timestamp.strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize(
+    ("higher_is_better", "sigmas", "pages"),
+    [
+        (True, 9.0, False),  # orders surge: good news
+        (True, -9.0, True),  # orders fall
+        (False, 9.0, True),  # errors rise
+        (False, -9.0, False),  # errors fall: good news
+    ],
+    ids=[
+        "higher-is-better-up",
+        "higher-is-better-down",
+        "lower-is-better-up",
+        "lower-is-better-down",
+    ],
+)
+def test_only_bad_news_pages_and_every_anomaly_is_stored(
+    manager, settings, higher_is_better, sigmas, pages
+):
+    settings.ANOMALY_METHODS = ["rolling_z"]
+    name = "orders" if higher_is_better else "error_rate"
+    values = noise()
+    values.append(spike_after(values, sigmas))
+    post(manager, name, [(at(i), v) for i, v in enumerate(values)])
+    series = MetricSeries.objects.get(name=name)
+    services.series_update(series=series, higher_is_better=higher_is_better)
+
+    result = services.anomalies_scan()
+
+    # Found and stored whichever way it moved, critical either way.
+    (anomaly,) = result["anomalies"]
+    score, mean, _ = rolling_z_by_hand(values, len(values) - 1)
+    assert anomaly.severity == "critical" == band(score)
+    assert anomaly.score == pytest.approx(abs(sigmas), rel=1e-9)
+    assert anomaly.expected == pytest.approx(mean, rel=1e-12)
+    assert (anomaly.value > anomaly.expected) == (sigmas > 0)
+    stored = Anomaly.objects.get()
+    assert stored.pk == anomaly.pk
+    if pages:
+        (incident,) = Incident.objects.all()
+        assert (incident.source, incident.dedup_key, incident.severity) == (
+            "anomaly",
+            f"anomaly:{series.pk}",
+            "SEV2",
+        )
+        assert minute(anomaly) in incident.summary
+        assert stored.incident == incident
+    else:
+        assert not Incident.objects.exists()
+        assert stored.incident is None
+        assert not Service.objects.filter(slug="business-metrics").exists()
+    # The list shows it either way.
+    (row,) = manager.get(LIST).json()["results"]
+    assert (row["id"], row["severity"]) == (anomaly.pk, "critical")
+    assert row["incident"] == (stored.incident_id if pages else None)
+
+
+def test_good_news_is_left_out_of_the_incident_bad_news_opens(manager, settings):
+    # Orders (higher is better): a surge and, 30 hours later, a fall, both critical and
+    # new to the same scan; then, while the incident is open, another surge and fall.
+    settings.ANOMALY_METHODS = ["rolling_z"]
+    values = noise()
+    values.append(spike_after(values, 10.0))
+    surge = len(values) - 1
+    values += noise(30, seed=1)
+    values.append(spike_after(values, -10.0))
+    fall = len(values) - 1
+    post(manager, "orders", [(at(i), v) for i, v in enumerate(values)])
+    series = MetricSeries.objects.get(name="orders")
+    assert series.higher_is_better
+    # The premise: the fall's 24 points before it do not hold the surge.
+    assert fall - 24 > surge
+
+    result = services.anomalies_scan()
+
+    critical = {a.timestamp: a for a in result["anomalies"] if a.severity == "critical"}
+    up, down = critical[START + timedelta(hours=surge)], critical[START + timedelta(hours=fall)]
+    assert len(critical) == 2
+    assert up.value > up.expected
+    assert down.value < down.expected
+    (incident,) = Incident.objects.all()
+    assert incident.severity == "SEV2"
+    assert minute(down) in incident.summary
+    assert minute(up) not in incident.summary
+    assert incident.summary.count(f"- {series} at ") == 1
+    assert Anomaly.objects.get(pk=down.pk).incident == incident
+    assert Anomaly.objects.get(pk=up.pk).incident is None
+    assert not TimelineEntry.objects.filter(incident=incident, kind="note").exists()
+
+    # While it is open: a surge alone adds nothing to it...
+    values += noise(30, seed=2)
+    values.append(spike_after(values, 10.0))
+    post(manager, "orders", [(at(i), v) for i, v in enumerate(values)][fall + 1 :])
+
+    alone = services.anomalies_scan()
+
+    (second_surge,) = [a for a in alone["anomalies"] if a.severity == "critical"]
+    assert second_surge.value > second_surge.expected
+    assert Anomaly.objects.get(pk=second_surge.pk).incident is None
+    assert not TimelineEntry.objects.filter(incident=incident, kind="note").exists()
+
+    # ...and a later fall is added as a note naming it alone.
+    first_new = len(values)
+    values += noise(30, seed=3)
+    values.append(spike_after(values, -10.0))
+    post(manager, "orders", [(at(i), v) for i, v in enumerate(values)][first_new:])
+
+    later = services.anomalies_scan()
+
+    (second_fall,) = [a for a in later["anomalies"] if a.severity == "critical"]
+    assert second_fall.value < second_fall.expected
+    assert Incident.objects.count() == 1
+    (note,) = TimelineEntry.objects.filter(incident=incident, kind="note")
+    assert minute(second_fall) in note.message
+    assert minute(second_surge) not in note.message
+    assert Anomaly.objects.get(pk=second_fall.pk).incident == incident
+
+
+@pytest.mark.parametrize(
+    ("sigmas", "pages"), [(-20.0, False), (20.0, True)], ids=["restart", "rise"]
+)
+def test_worker_memory_pages_for_a_sudden_rise_not_for_a_restart(settings, sigmas, pages):
+    settings.ANOMALY_METHODS = ["rolling_z"]
+    step = timedelta(minutes=5)
+    first = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    recorded = services.worker_memory_record(now=first)
+    series = MetricSeries.objects.get(name=services.WORKER_MEMORY_METRIC)
+    assert (series.higher_is_better, series.unit) == (False, "bytes")
+
+    def record(values, start):
+        services.samples_record(
+            rows=[
+                {
+                    "metric": services.WORKER_MEMORY_METRIC,
+                    "labels": series.labels,
+                    "timestamp": (first + (start + i) * step).isoformat(),
+                    "value": value,
+                }
+                for i, value in enumerate(values)
+            ]
+        )
+
+    # Four hours around the memory it recorded, 3 MiB of noise, scanned as they came.
+    mib = 2**20
+    values = [float(recorded)] + [recorded + 1.5 * (x - 100) * mib for x in noise(47)]
+    record(values[1:], 1)
+    services.anomalies_scan()
+    assert not Incident.objects.exists()
+    # Then a restart (memory falls back) or a sudden rise, 20 sigmas off.
+    values.append(spike_after(values, sigmas))
+    record(values[-1:], len(values) - 1)
+
+    result = services.anomalies_scan()
+
+    (anomaly,) = [a for a in result["anomalies"] if a.severity == "critical"]
+    assert anomaly.timestamp == first + (len(values) - 1) * step
+    assert anomaly.score == pytest.approx(abs(sigmas), rel=1e-6)
+    assert Anomaly.objects.filter(pk=anomaly.pk).exists()
+    if pages:
+        (incident,) = Incident.objects.all()
+        assert incident.dedup_key == f"anomaly:{series.pk}"
+        assert Anomaly.objects.get(pk=anomaly.pk).incident == incident
+    else:
+        assert not Incident.objects.exists()
+        assert Anomaly.objects.get(pk=anomaly.pk).incident is None
 
 
 # --- the list ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils import timezone
 from analytics import demo_usage, services
 from analytics.demo_memory import HOSTS, MIB
 from analytics.models import ActiveUser, FeatureUse, MetricSample, MetricSeries, RouteUsage
+from analytics.services.usage import WORKER_MEMORY_SERIES
 from analytics.usage import usage_report
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,11 @@ def test_seed_demo_fills_usage_and_worker_memory_once():
     # A worker's memory every five minutes for 30 days; worker-2 creeping up this week.
     series = MetricSeries.objects.filter(name=services.WORKER_MEMORY_METRIC)
     assert {s.labels["host"] for s in series} == set(HOSTS)
+    # Described as the worker describes its own: bytes, lower is better (a deploy's
+    # restart is good news, not a page).
+    assert {(s.unit, s.higher_is_better, s.description) for s in series} == {
+        ("bytes", False, WORKER_MEMORY_SERIES["description"])
+    }
     for host in HOSTS:
         times, mib = memory_mib(host)
         assert len(times) == 30 * 24 * 12

@@ -1,9 +1,11 @@
 """Usage analytics: real requests counted in memory by the traffic middleware, written
 once a minute with adding upserts (never once per request), and read back by
 GET /api/analytics/usage: routes with latency percentiles, error rates and queries per
-request, active users per day and week, feature use by channel; the worker memory task."""
+request, active users per day and week, feature use by channel; the worker memory task
+and what its series says of itself (bytes, lower is better)."""
 
 import re
+import socket
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
@@ -18,7 +20,8 @@ from django.urls import ResolverMatch, resolve
 from rest_framework.test import APIClient
 
 from analytics import services, usage
-from analytics.models import ActiveUser, FeatureUse, MetricSample, RouteUsage
+from analytics.models import ActiveUser, FeatureUse, MetricSample, MetricSeries, RouteUsage
+from analytics.services.usage import WORKER_MEMORY_SERIES
 from analytics.tasks import worker_memory_record
 from core import traffic
 from incidents import services as incident_services
@@ -480,3 +483,54 @@ def test_the_worker_memory_task_stores_a_sample():
     assert sample.series.name == "vigil_worker_memory_bytes"
     assert set(sample.series.labels) == {"host"}
     assert sample.value > 1024 * 1024  # a Python process holds megabytes
+
+
+def memory_row(at: datetime, value: float = 2e8) -> dict:
+    return {
+        "metric": services.WORKER_MEMORY_METRIC,
+        "labels": {"host": socket.gethostname()[:200]},
+        "timestamp": at.isoformat(),
+        "value": value,
+    }
+
+
+def test_the_worker_memory_series_is_in_bytes_and_lower_is_better():
+    services.worker_memory_record(now=MONDAY)
+
+    series = MetricSeries.objects.get()
+    assert series.name == services.WORKER_MEMORY_METRIC
+    assert series.labels == {"host": socket.gethostname()[:200]}
+    assert (series.unit, series.higher_is_better) == ("bytes", False)
+    assert series.description == WORKER_MEMORY_SERIES["description"]
+
+
+def test_a_memory_series_left_at_the_defaults_is_set_and_an_operators_choice_kept():
+    # Recorded before the series described itself: the defaults (higher is better).
+    services.samples_record(rows=[memory_row(MONDAY)])
+    series = MetricSeries.objects.get()
+    assert (series.unit, series.higher_is_better, series.description) == ("", True, "")
+    services.series_update(series=series, description="RSS; Platform team watches it.")
+
+    services.worker_memory_record(now=MONDAY + timedelta(minutes=5))
+
+    series.refresh_from_db()
+    assert (series.unit, series.higher_is_better) == ("bytes", False)
+    assert series.description == "RSS; Platform team watches it."
+    assert series.samples.count() == 2
+
+
+def test_recording_memory_again_costs_one_query_more_than_storing_the_sample():
+    # Every 5 minutes per worker: once the series is described, one read and no write.
+    services.worker_memory_record(now=MONDAY)
+    series = MetricSeries.objects.get()
+    updated_at = series.updated_at
+    with CaptureQueriesContext(connection) as sample_only:
+        services.samples_record(rows=[memory_row(MONDAY + timedelta(minutes=5))])
+
+    with CaptureQueriesContext(connection) as recording:
+        services.worker_memory_record(now=MONDAY + timedelta(minutes=10))
+
+    assert len(recording) == len(sample_only) + 1, [q["sql"] for q in recording]
+    series.refresh_from_db()
+    assert series.updated_at == updated_at
+    assert series.samples.count() == 3
