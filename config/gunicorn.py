@@ -18,3 +18,11 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    # matplotlib's first drawing in a process loads its fonts (a few hundred ms): pay it
+    # at start, not on the first dashboard or report a person opens.
+    from core.charts import warm_up
+
+    warm_up()

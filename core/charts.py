@@ -55,3 +55,19 @@ def svg_data_uri(figure: Figure) -> str:
     """An ``<img src>`` for the chart: an image cannot run anything, whatever its text."""
     encoded = base64.b64encode(svg(figure).encode()).decode()
     return f"data:image/svg+xml;base64,{encoded}"
+
+
+def warm_up() -> None:
+    """Draw and discard a chart with the parts the platform's charts use (bars, lines, tick
+    labels, bar labels, a legend, dates), so a process's first real chart is not slowed by
+    matplotlib loading its fonts and settings."""
+    chart = figure(4.0, 2.0)
+    axes = chart.add_subplot()
+    style(axes)
+    bars = axes.bar([0, 1, 2], [1, 2, 3], color=PRIMARY, label="warm")
+    axes.bar_label(bars, labels=["1", "2", "3"], fontsize=7)
+    axes.plot([0, 1, 2], [3, 2, 1], color=ACCENT, label="up")
+    axes.set_xticks([0, 1, 2], labels=["a\nb", "c", "d"], fontsize=7)
+    axes.set_ylabel("warm", fontsize=8)
+    axes.legend(fontsize=7, frameon=False)
+    svg(chart)
