@@ -132,7 +132,7 @@ def test_create_integration_command_prints_the_secret_and_config():
     secret = out.getvalue().strip()
     integration = Integration.objects.get(service=service)
     assert integration.secret_digest == secret_digest(secret)
-    assert f"credentials: {secret}" in err.getvalue()
+    assert f'credentials: "{secret}"' in err.getvalue()
     with pytest.raises(CommandError, match="already has"):
         call_command(
             "create_integration",

@@ -1,16 +1,19 @@
 """The real Prometheus Alertmanager (Debian's package, installed by .ci/run) posting to
-the live test server: one incident for the group, then its resolution."""
+the live test server: one incident for the group, then its resolution; and the
+alertmanager.yml the integration page shows, run as it stands."""
 
 import json
 import os
 import shutil
 import urllib.request
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from incidents.integration_config import integration_example_config
 from incidents.models import Alert, Incident
-from tests.factories import make_integration
+from tests.factories import ServiceFactory, make_integration
 from tests.support import Process, free_port, wait_until
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
@@ -51,13 +54,12 @@ def alertmanager_config(url: str, secret: str) -> str:
     )  # JSON is YAML
 
 
-@pytest.fixture
-def alertmanager(tmp_path, live_server):
-    integration, secret = make_integration("alertmanager", name="real alertmanager")
+@contextmanager
+def running_alertmanager(tmp_path, config_text: str):
+    """Alertmanager on a free port with ``config_text`` as its whole configuration file;
+    only the listen addresses and the storage path come from the command line."""
     config = tmp_path / "alertmanager.yml"
-    config.write_text(
-        alertmanager_config(f"{live_server.url}/api/integrations/alertmanager/", secret)
-    )
+    config.write_text(config_text)
     port = free_port()
     process = Process(
         [
@@ -80,9 +82,17 @@ def alertmanager(tmp_path, live_server):
 
     try:
         wait_until(ready, timeout=30, message="alertmanager to start")
-        yield base, integration, process
+        yield base, process
     finally:
         process.stop()
+
+
+@pytest.fixture
+def alertmanager(tmp_path, live_server):
+    integration, secret = make_integration("alertmanager", name="real alertmanager")
+    config = alertmanager_config(f"{live_server.url}/api/integrations/alertmanager/", secret)
+    with running_alertmanager(tmp_path, config) as (base, process):
+        yield base, integration, process
 
 
 def post_alerts(base, alerts):
@@ -141,3 +151,34 @@ def test_alertmanager_fires_one_incident_per_group_then_resolves_it(alertmanager
     assert incident.resolved_by is None
     assert incident.timeline.get(kind="resolved").actor_name == "integration: real alertmanager"
     assert Alert.objects.filter(status="resolved", incident=incident).exists()
+
+
+def test_the_configuration_vigil_shows_delivers_alerts_as_it_stands(
+    tmp_path, live_server, settings
+):
+    """The alertmanager.yml of the integration page, unedited. The alert started a minute
+    ago, longer than group_wait, so Alertmanager sends its group at once."""
+    settings.SITE_URL = live_server.url
+    integration, secret = make_integration(
+        "alertmanager", service=ServiceFactory(slug="checkout"), name="shown config"
+    )
+    config = integration_example_config(integration, secret)
+
+    with running_alertmanager(tmp_path, config) as (base, process):
+        firing = alert("web-1", datetime.now(UTC) + timedelta(hours=1))
+        firing["labels"]["job"] = "checkout-api"
+        post_alerts(base, [firing])
+
+        def delivered():
+            return Alert.objects.filter(integration=integration).exists()
+
+        wait_until(delivered, timeout=90, message=f"the alert\n{process.output()[-2000:]}")
+
+    received = Alert.objects.get()
+    assert received.status == "firing"
+    assert received.labels["instance"] == "web-1"
+    assert received.group_key == '{}:{alertname="HighErrorRate", job="checkout-api"}'
+    incident = Incident.objects.get()
+    assert incident.service == integration.service
+    assert incident.dedup_key == received.group_key
+    assert incident.title == "5xx ratio above 5% on checkout"
