@@ -27,7 +27,9 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 ## Prepare the database and demo data (each step is idempotent).
+# .env (DEBUG=true, a SECRET_KEY) lets manage.py commands typed by hand run as these do.
 bootstrap: install
+	$(BIN)/python -m config.dotenv .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py ensure_admin

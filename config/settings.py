@@ -6,13 +6,20 @@ cache and a filesystem message broker, all under ``var/``.
 
 import base64
 import hashlib
+import os
 from pathlib import Path
 
 import environ
 
-from config import environment
+from config import dotenv, environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The checkout's .env (written by `make run`) fills in what the environment leaves unset.
+# Not under pytest (which sets PYTEST_VERSION for itself and the processes it starts):
+# the suite runs on its own settings (pyproject.toml), never on a developer's DEBUG or
+# DATABASE_URL.
+if "PYTEST_VERSION" not in os.environ:
+    dotenv.read(BASE_DIR / ".env")
 env = environ.Env()
 
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -59,6 +66,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # JSON 404/405 under /api/ whatever DEBUG is (inside the header-adding middleware).
+    "core.api.middleware.ApiErrorMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -211,7 +220,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from core.api.errors import error_body
+from core.api.middleware import is_api_path
 from core.health import run_checks
 from core.metrics import scrape
 
@@ -42,10 +43,6 @@ def metrics(request):
     return HttpResponse(scrape(), content_type=prometheus_client.CONTENT_TYPE_LATEST)
 
 
-def _wants_json(request) -> bool:
-    return request.path.startswith("/api/") or request.path == "/api"
-
-
 @require_safe
 def favicon(request):
     """Browsers ask for /favicon.ico on pages that name no icon (Swagger's, JSON)."""
@@ -53,13 +50,13 @@ def favicon(request):
 
 
 def page_not_found(request, exception):
-    if _wants_json(request):
+    if is_api_path(request.path_info):
         return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
-    if _wants_json(request):
+    if is_api_path(request.path_info):
         return JsonResponse(
             error_body("server_error", "An unexpected error occurred; it has been logged."),
             status=500,
