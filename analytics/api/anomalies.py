@@ -84,9 +84,11 @@ class AnomalyViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.anomaly_list()
 
-    @extend_schema(request=None, responses=AnomalySerializer)
+    @extend_schema(summary="Acknowledge an anomaly", request=None, responses=AnomalySerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, WorkPermission])
     def acknowledge(self, request, pk=None):
+        """Mark the anomaly as seen (by whom, and when). Answers the anomaly;
+        acknowledging it again changes nothing."""
         anomaly = services.anomaly_acknowledge(anomaly=self.get_object(), by=request.user)
         return Response(AnomalySerializer(selectors.anomaly_list().get(pk=anomaly.pk)).data)
 
@@ -103,6 +105,7 @@ class AnomalyScanView(APIView):
     queryset = Anomaly.objects.none()  # add_anomaly: Managers
 
     @extend_schema(
+        summary="Scan metric series for anomalies now",
         request=ScanRequestSerializer,
         responses=inline_serializer(
             "AnomalyScanResult",

@@ -32,6 +32,10 @@ class BuiltinMetricsView(APIView):
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     queryset = MetricSeries.objects.none()
 
-    @extend_schema(responses=BuiltinMetricSerializer(many=True), tags=["analytics"])
+    @extend_schema(
+        summary="List built-in metrics",
+        responses=BuiltinMetricSerializer(many=True),
+        tags=["analytics"],
+    )
     def get(self, request):
         return Response(BuiltinMetricSerializer(builtin_list(), many=True).data)

@@ -120,6 +120,7 @@ class IncidentAnalyticsView(APIView):
         ],
         responses=IncidentAnalyticsSerializer,
         tags=["analytics"],
+        summary="Get incident analytics",
     )
     def get(self, request):
         params = request.query_params

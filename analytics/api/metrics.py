@@ -81,6 +81,7 @@ class MetricSamplesView(APIView):
         ],
         responses={201: SamplesResult},
         tags=["metrics"],
+        summary="Record metric samples",
     )
     def post(self, request):
         partial = bool(
@@ -190,7 +191,9 @@ class MetricSourceViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.source_delete(source=instance)
 
-    @extend_schema(request=None, responses=PullResult, tags=["metrics"])
+    @extend_schema(
+        summary="Pull a metric source now", request=None, responses=PullResult, tags=["metrics"]
+    )
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, WorkPermission])
     def pull(self, request, pk=None):
         """Pull what came since the last pull, now; a failure is answered (and kept on

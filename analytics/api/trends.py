@@ -96,6 +96,7 @@ class TrendsView(_ReadView):
         ],
         responses={200: TrendSerializer, 404: NO_METRIC},
         tags=["analytics"],
+        summary="Get a metric's trend and forecast",
     )
     def get(self, request):
         params = request.query_params
@@ -182,6 +183,7 @@ class CompareView(_ReadView):
         ],
         responses={200: ComparisonSerializer, 404: NO_METRIC},
         tags=["analytics"],
+        summary="Compare a metric over two periods",
     )
     def get(self, request):
         params = request.query_params
@@ -241,6 +243,10 @@ class BusinessMetricsView(_ReadView):
     """Each business series (every stored series not named `vigil_...`) with its latest
     value, its change against a day and a week before, and its last week's trend."""
 
-    @extend_schema(responses=BusinessSeriesSerializer(many=True), tags=["analytics"])
+    @extend_schema(
+        summary="List business metrics at a glance",
+        responses=BusinessSeriesSerializer(many=True),
+        tags=["analytics"],
+    )
     def get(self, request):
         return Response(BusinessSeriesSerializer(business_series(), many=True).data)

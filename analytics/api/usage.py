@@ -103,7 +103,10 @@ class UsageView(APIView):
     queryset = RouteUsage.objects.none()  # for the model permissions: view_routeusage
 
     @extend_schema(
-        parameters=[UsageQuerySerializer], responses=UsageReportSerializer, tags=["analytics"]
+        summary="Get platform usage",
+        parameters=[UsageQuerySerializer],
+        responses=UsageReportSerializer,
+        tags=["analytics"],
     )
     def get(self, request):
         # An empty value means the default, as the schema's allowEmptyValue says.

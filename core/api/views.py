@@ -16,7 +16,7 @@ from core.models import ApiToken
 class MeView(APIView):
     """The signed-in user and their roles."""
 
-    @extend_schema(responses=MeSerializer)
+    @extend_schema(summary="Show the signed-in user", responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(request.user).data)
 

@@ -139,6 +139,7 @@ class _IngestView(APIView):
 
 @extend_schema(
     tags=["integrations"],
+    summary="Receive alerts from Prometheus Alertmanager",
     request={"application/json": doc.AlertmanagerPayload},
     responses={200: doc.IngestResult},
     auth=[{"integrationSecret": []}],
@@ -157,6 +158,7 @@ SIGNATURE_HEADERS = ("HTTP_X_GRAFANA_ALERTING_SIGNATURE", "HTTP_X_GRAFANA_ALERT_
 
 @extend_schema(
     tags=["integrations"],
+    summary="Receive alerts from Grafana Alerting",
     request={"application/json": doc.GrafanaPayload},
     responses={200: doc.IngestResult},
     auth=[{"integrationSecret": []}],
@@ -209,12 +211,14 @@ class GrafanaIngestView(_IngestView):
 
 @extend_schema(
     tags=["integrations"],
+    summary="Receive alerts in the generic webhook format",
     request={"application/json": doc.WebhookPayload},
     responses={200: doc.IngestResult},
     auth=[{"integrationSecret": []}],
     description="The generic webhook format, for scripts and tools: one event or "
     '`{"alerts": [...]}`. Events with the same `dedup_key` join one open incident; '
-    "without one, events with the same title do.",
+    "without one, events with the same title do. Bearer authorization with the "
+    "integration's secret.",
 )
 class WebhookIngestView(_IngestView):
     kind = IntegrationKind.WEBHOOK
@@ -250,6 +254,7 @@ class _PagerDutyView(APIView):
 
 @extend_schema(
     tags=["integrations"],
+    summary="Send an event (PagerDuty Events API v2)",
     request={"application/json": doc.PagerDutyEvent},
     responses={202: doc.PagerDutyAccepted, 400: doc.PagerDutyInvalid, 401: doc.PagerDutyInvalid},
     auth=[],
@@ -273,10 +278,12 @@ class PagerDutyEnqueueView(_PagerDutyView):
 
 @extend_schema(
     tags=["integrations"],
+    summary="Record a change event (PagerDuty Events API v2)",
     request={"application/json": doc.PagerDutyChangeEvent},
     responses={202: doc.PagerDutyAccepted, 400: doc.PagerDutyInvalid, 401: doc.PagerDutyInvalid},
     auth=[],
-    description="PagerDuty change events: recorded on the service, never an incident.",
+    description="PagerDuty change events (deploys, config pushes): recorded on the service, "
+    "never an incident. `routing_key` is the integration's secret.",
 )
 class PagerDutyChangeView(_PagerDutyView):
     def post(self, request):

@@ -189,6 +189,6 @@ class AdminStatusView(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses=AdminStatusSerializer)
+    @extend_schema(summary="Get the executive dashboard's figures", responses=AdminStatusSerializer)
     def get(self, request):
         return Response(AdminStatusSerializer(dashboard_for(request.user)).data)

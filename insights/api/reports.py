@@ -126,13 +126,15 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.report_list()
 
     @extend_schema(
+        summary="Request a report",
         request=ReportRequestSerializer,
         responses={202: ReportAccepted, 400: OpenApiResponse(description="Invalid request.")},
     )
     @action(detail=False, methods=["post"])
     def generate(self, request):
-        """Ask for a report of `kind` over [start, end); answers 202 at once, a worker
-        generates it."""
+        """Ask for a report of `kind` over [start, end): answers 202 at once with its
+        id and URL (also in `Location`), and a worker generates it; follow its `status`.
+        400 for an invalid request."""
         serializer = ReportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         report = services.report_request(
@@ -160,23 +162,26 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
     @extend_schema(
+        summary="Download a report's PDF",
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
             409: OpenApiResponse(description="Not done yet."),
-        }
+        },
     )
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
-        """The report as a PDF (once it is done)."""
+        """The report as a PDF attachment, once it is `done`; before that, 409."""
         return self._document(self.get_object(), "pdf")
 
     @extend_schema(
+        summary="View a report as HTML",
         responses={
             (200, "text/html"): OpenApiTypes.STR,
             409: OpenApiResponse(description="Not generated yet."),
-        }
+        },
     )
     @action(detail=True, methods=["get"])
     def html(self, request, pk=None):
-        """The report as HTML, the document its PDF is drawn from."""
+        """The report as HTML, the document its PDF is drawn from; 409 until it has
+        been generated."""
         return self._document(self.get_object(), "html")

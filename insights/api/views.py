@@ -82,13 +82,18 @@ class InsightViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.insight_list()
 
-    @extend_schema(request=None, responses=GenerateResult)
+    @extend_schema(summary="Run the insight rules now", request=None, responses=GenerateResult)
     @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated, WorkPermission])
     def generate(self, request):
+        """Run every insight rule now instead of waiting for the hourly run: new findings
+        open insights, changed ones update, those no longer found resolve. Answers the
+        counts and the ids of the open insights."""
         return Response(services.insights_generate())
 
-    @extend_schema(request=None, responses=InsightSerializer)
+    @extend_schema(summary="Dismiss an insight", request=None, responses=InsightSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, WorkPermission])
     def dismiss(self, request, pk=None):
+        """Dismiss an open insight: it stays dismissed until its finding changes. Answers
+        the insight; dismissing one that is not open changes nothing."""
         insight = services.insight_dismiss(insight=self.get_object(), by=request.user)
         return Response(InsightSerializer(selectors.insight_list().get(pk=insight.pk)).data)

@@ -55,7 +55,11 @@ class SLOViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.slo_delete(slo=instance)
 
-    @extend_schema(parameters=[s.StatusQuerySerializer], responses=s.SLOStatusSerializer)
+    @extend_schema(
+        summary="Get an SLO's status",
+        parameters=[s.StatusQuerySerializer],
+        responses=s.SLOStatusSerializer,
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def status(self, request, pk=None):
         """The SLO's figures at `at` (default now): SLI over its window, error budget,
@@ -66,17 +70,24 @@ class SLOViewSet(viewsets.ModelViewSet):
         return Response(s.SLOStatusSerializer(result.as_dict(slo.pk)).data)
 
     @extend_schema(
-        parameters=[s.HistoryQuerySerializer], responses=s.SLOEvaluationSerializer(many=True)
+        summary="List an SLO's evaluations",
+        parameters=[s.HistoryQuerySerializer],
+        responses=s.SLOEvaluationSerializer(many=True),
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
-        """The stored evaluations (one a minute) between `start` and `end` (93 days at most)."""
+        """The stored evaluations (one a minute) between `start` and `end` (93 days at
+        most), in one list; 400 for a longer or reversed range."""
         slo = self.get_object()
         query = _query(s.HistoryQuerySerializer, request)
         rows = selectors.slo_history(slo, start=query["start"], end=query["end"])
         return Response(s.SLOEvaluationSerializer(rows, many=True).data)
 
-    @extend_schema(request=s.SLOEventsSerializer, responses={201: s.SLOEventsResultSerializer})
+    @extend_schema(
+        summary="Record an SLO's events",
+        request=s.SLOEventsSerializer,
+        responses={201: s.SLOEventsResultSerializer},
+    )
     @action(
         detail=True,
         methods=["post"],
@@ -101,7 +112,11 @@ class ProductionSLOView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=s.ProductionSLOSerializer(many=True), tags=["production"])
+    @extend_schema(
+        summary="List SLOs with their latest state",
+        responses=s.ProductionSLOSerializer(many=True),
+        tags=["production"],
+    )
     def get(self, request):
         return Response(s.ProductionSLOSerializer(_slo_rows(), many=True).data)
 
@@ -136,6 +151,7 @@ class ProductionStatusView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Get the platform's status",
         tags=["production"],
         responses=inline_serializer(
             "ProductionStatus",

@@ -63,12 +63,14 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         services.schedule_delete(schedule=instance)
 
     @extend_schema(
+        summary="Show who is on call for a schedule",
         parameters=[OpenApiParameter("at", OpenApiTypes.DATETIME, description="Default: now.")],
         responses=s.OncallSerializer,
     )
     @action(detail=True, methods=["get"])
     def oncall(self, request, pk=None):
-        """Who is on call at ``at``."""
+        """Who is on call for the schedule at ``at`` (default: now), overrides included;
+        ``user`` is null when nobody is."""
         at = timezone.now()
         if "at" in request.query_params:
             field = s.OncallSerializer().fields["at"]
@@ -84,11 +86,17 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             }
         )
 
-    @extend_schema(parameters=[s.ShiftsQuerySerializer], responses=s.ShiftSerializer(many=True))
+    @extend_schema(
+        summary="List a schedule's shifts",
+        parameters=[s.ShiftsQuerySerializer],
+        responses=s.ShiftSerializer(many=True),
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def shifts(self, request, pk=None):
-        """The final shifts between ``start`` and ``end`` (default: the next 14 days);
-        ``gaps=true`` includes the stretches with nobody on call (user null)."""
+        """The final shifts (layers and overrides applied) between ``start`` and ``end``
+        (default: the next 14 days), in one list; ``gaps=true`` includes the stretches with
+        nobody on call (user null). 409 when the schedule's stored layers cannot be
+        evaluated."""
         query = s.ShiftsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         window = query.validated_data
@@ -101,14 +109,27 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             raise _cannot_evaluate(schedule, exc) from exc
         return Response(s.ShiftSerializer(rows, many=True).data)
 
-    @extend_schema(request=s.OverrideSerializer, responses=s.OverrideSerializer(many=True))
+    @extend_schema(
+        methods=["GET"],
+        summary="List a schedule's overrides",
+        description="The schedule's current and future overrides (those not yet ended), "
+        "by start, in one list.",
+        responses=s.OverrideSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add an override to a schedule",
+        description="Someone covers the schedule from `start` to `end`, whoever its layers "
+        "say is on call. Answers 201 with the override; 400 naming each invalid field.",
+        request=s.OverrideSerializer,
+        responses={201: s.OverrideSerializer},
+    )
     @action(
         detail=True,
         methods=["get", "post"],
         permission_classes=[IsAuthenticated, OverridePermission],
     )
     def overrides(self, request, pk=None):
-        """GET: current and future overrides. POST: someone covers from start to end."""
         schedule = self.get_object()
         if request.method == "POST":
             serializer = s.OverrideSerializer(data=request.data)
@@ -118,7 +139,9 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         current = schedule.overrides.filter(end__gt=timezone.now()).order_by("start", "id")
         return Response(s.OverrideSerializer(current, many=True).data)
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        summary="Remove an override from a schedule", request=None, responses={204: None}
+    )
     @action(
         detail=True,
         methods=["delete"],
@@ -126,14 +149,20 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         permission_classes=[IsAuthenticated, OverridePermission],
     )
     def override_delete(self, request, pk=None, override_id=None):
+        """Remove one of the schedule's overrides: its layers decide again. Answers 204;
+        404 when the schedule has no such override."""
         override = get_object_or_404(self.get_object().overrides, pk=override_id)
         services.override_delete(override=override)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY})
+    @extend_schema(
+        summary="Export a schedule as iCalendar",
+        responses={(200, "text/calendar"): OpenApiTypes.BINARY},
+    )
     @action(detail=True, methods=["get"], url_path="ical")
     def ical(self, request, pk=None):
-        """The schedule's shifts (past week, next 60 days) as an iCalendar feed."""
+        """The schedule's shifts (past week, next 60 days) as an iCalendar feed; 409
+        when its stored layers cannot be evaluated."""
         schedule = self.get_object()
         try:
             body = selectors.schedule_calendar(schedule)
@@ -174,24 +203,35 @@ class MyCalendarView(APIView):
     """Your secret calendar address (created on first use). Subscribe to it in a
     calendar app; POST rotates it, so the old address stops working."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(summary="Get my calendar address", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
+        """Your secret calendar address (`url`), created on first use: subscribe to it in
+        a calendar app to see your on-call shifts."""
         feed = services.calendar_feed_get_or_create(user=request.user)
         return Response({"url": request.build_absolute_uri(f"/calendar/{feed.token}.ics")})
 
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        summary="Rotate my calendar address", request=None, responses={200: OpenApiTypes.OBJECT}
+    )
     def post(self, request):
+        """A new secret calendar address (`url`); the old one stops working at once, so
+        re-subscribe with the new one."""
         feed = services.calendar_feed_rotate(user=request.user)
         return Response({"url": request.build_absolute_uri(f"/calendar/{feed.token}.ics")})
 
 
 class CalendarFeedView(APIView):
-    """A user's on-call shifts, for calendar apps: the secret in the URL is the key."""
+    """A user's on-call shifts as an iCalendar feed, for calendar apps: the secret in
+    the URL is the key (404 for an unknown or rotated one)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY}, auth=[])
+    @extend_schema(
+        summary="Get a user's on-call calendar feed",
+        responses={(200, "text/calendar"): OpenApiTypes.BINARY},
+        auth=[],
+    )
     def get(self, request, token):
         user = selectors.calendar_feed_user(token)
         if user is None:

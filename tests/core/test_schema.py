@@ -1,5 +1,6 @@
 import pytest
 import yaml
+from django.conf import settings
 from openapi_spec_validator import validate
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,70 @@ def test_the_schema_generates_without_warnings(tmp_path):
 
     call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert (tmp_path / "schema.yaml").read_text().startswith("openapi:")
+
+
+def _operations(schema):
+    return [
+        (f"{method.upper()} {path}", operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def test_every_operation_has_a_one_line_summary_and_a_description_of_its_own(viewer_client):
+    schema = yaml.safe_load(viewer_client.get("/api/schema/").content)
+    seen = {}
+
+    for name, operation in _operations(schema):
+        summary = operation.get("summary", "")
+        assert summary.strip(), name
+        assert "\n" not in summary, (name, summary)
+        assert len(summary) < 80, (name, summary)
+        assert not summary.endswith("."), (name, summary)
+        # Every description ends by saying who may call; what comes before is the
+        # operation's own text, and no other operation has the same.
+        own, _, access = operation.get("description", "").rpartition("\n\nWho may call: ")
+        assert own.strip(), name
+        assert access.strip(), name
+        assert own not in seen, (name, seen.get(own))
+        seen[own] = name
+    assert len(seen) == len(_operations(schema)) > 100
+
+
+def test_summaries_and_access_come_from_the_model_and_the_permissions(viewer_client):
+    paths = yaml.safe_load(viewer_client.get("/api/schema/").content)["paths"]
+
+    assert paths["/api/incidents"]["get"]["summary"] == "List incidents"
+    assert paths["/api/incidents"]["post"]["summary"] == "Create an incident"
+    assert paths["/api/incidents/{id}"]["get"]["summary"] == "Retrieve an incident"
+    assert paths["/api/incidents/{id}"]["patch"]["summary"] == "Partially update an incident"
+    assert paths["/api/teams/{id}"]["put"]["summary"] == "Update a team"
+    assert paths["/api/teams/{id}"]["delete"]["summary"] == "Delete a team"
+    assert paths["/api/slos"]["post"]["summary"] == "Create an SLO"
+    acknowledge = paths["/api/incidents/{id}/acknowledge"]["post"]
+    assert acknowledge["summary"] == "Acknowledge an incident"
+    assert "409" in acknowledge["description"]
+    assert acknowledge["description"].endswith(
+        "Who may call: holders of `incidents.change_incident` (the Responder and Manager roles)."
+    )
+    assert paths["/api/teams"]["post"]["description"].endswith(
+        "holders of `catalog.add_team` (the Manager role)."
+    )
+    assert paths["/api/me"]["get"]["description"].endswith("Who may call: any signed-in user.")
+    assert paths["/api/admin/status"]["get"]["description"].endswith("staff users (`is_staff`).")
+    assert "no user session" in paths["/v2/enqueue"]["post"]["description"]
+
+
+def test_the_browsable_api_is_branded_and_links_to_the_admin_docs_and_runbooks(client, user):
+    client.force_login(user)
+
+    response = client.get("/api/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{settings.SITE_NAME} API" in html
+    assert "Django REST framework</a>" not in html
+    for href in ('href="/admin/"', 'href="/api/docs/"', 'href="/runbooks/"'):
+        assert href in html, href
+    # No inline script was added: the policy allows none but DRF's logout handler.
+    assert "<script>" not in html

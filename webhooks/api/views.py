@@ -35,9 +35,12 @@ class OutgoingWebhookViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.webhook_delete(webhook=instance)
 
-    @extend_schema(responses=s.WebhookDeliverySerializer(many=True))
+    @extend_schema(
+        summary="List a webhook's deliveries", responses=s.WebhookDeliverySerializer(many=True)
+    )
     @action(detail=True, methods=["get"], filter_backends=[])
     def deliveries(self, request, pk=None):
-        """The delivery log, newest first (paginated)."""
+        """The webhook's delivery log, newest first (paginated): each event sent, its
+        attempts and its outcome."""
         page = self.paginate_queryset(selectors.delivery_log(self.get_object()))
         return self.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)

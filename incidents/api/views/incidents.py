@@ -65,72 +65,121 @@ class IncidentViewSet(
             )
         return self._detail(incident)
 
-    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        summary="Acknowledge an incident", request=None, responses=s.IncidentDetailSerializer
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def acknowledge(self, request, pk=None):
+        """Say someone is on a triggered incident: escalation pages no further levels.
+        Answers the updated incident; acknowledging it again changes nothing; from any
+        other status, 409 `invalid_transition` naming the allowed moves."""
         incident = services.incident_acknowledge(incident=self.get_object(), by=request.user)
         return self._detail(incident)
 
-    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        summary="Mitigate an incident", request=None, responses=s.IncidentDetailSerializer
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def mitigate(self, request, pk=None):
+        """Say an acknowledged incident's impact has stopped (its cause may not be fixed
+        yet). Answers the updated incident; mitigating it again changes nothing; from
+        triggered, resolved or closed, 409 `invalid_transition`."""
         incident = services.incident_mitigate(incident=self.get_object(), by=request.user)
         return self._detail(incident)
 
-    @extend_schema(request=s.ResolveSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        summary="Resolve an incident",
+        request=s.ResolveSerializer,
+        responses=s.IncidentDetailSerializer,
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def resolve(self, request, pk=None):
+        """Resolve a triggered, acknowledged or mitigated incident, with an optional
+        resolution `note`; one of a reviewed severity (REVIEW_SEVERITIES) gets a draft
+        post-incident review. Answers the updated incident; resolving it again changes
+        nothing; a closed one is a 409 `invalid_transition`."""
         data = valid(s.ResolveSerializer, request)
         incident = services.incident_resolve(incident=self.get_object(), by=request.user, **data)
         return self._detail(incident)
 
-    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @extend_schema(summary="Close an incident", request=None, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def close(self, request, pk=None):
+        """Close a resolved incident: it allows no further changes. Answers the updated
+        incident; closing it again changes nothing; an open one is a 409
+        `invalid_transition`."""
         incident = services.incident_close(incident=self.get_object(), by=request.user)
         return self._detail(incident)
 
-    @extend_schema(request=s.ReopenSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        summary="Reopen an incident",
+        request=s.ReopenSerializer,
+        responses=s.IncidentDetailSerializer,
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def reopen(self, request, pk=None):
+        """Put a resolved incident back to triggered, with an optional `reason`: it is
+        worked again from the start (the last round's times stay on the timeline). Answers
+        the updated incident; 409 when it is not resolved, or when another open incident
+        has the same group key."""
         data = valid(s.ReopenSerializer, request)
         incident = services.incident_reopen(incident=self.get_object(), by=request.user, **data)
         return self._detail(incident)
 
-    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        summary="Escalate an incident now", request=None, responses=s.IncidentDetailSerializer
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def escalate(self, request, pk=None):
-        """Page the next escalation level now (a triggered incident with a policy)."""
+        """Page the next escalation level now instead of waiting for its delay (a
+        triggered incident with a policy; otherwise nothing changes). Answers the
+        incident."""
         incident = services.escalation_advance(incident=self.get_object(), by=request.user)
         return self._detail(incident)
 
-    @extend_schema(request=s.AssignSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        summary="Assign an incident",
+        request=s.AssignSerializer,
+        responses=s.IncidentDetailSerializer,
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def assign(self, request, pk=None):
+        """Set the incident's assignees (the whole list) and/or its commander; a part
+        left out stays as it is. Answers the updated incident; 400 for an unknown user."""
         data = valid(s.AssignSerializer, request)
         incident = services.incident_assign(incident=self.get_object(), by=request.user, **data)
         return self._detail(incident)
 
-    @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEntrySerializer})
+    @extend_schema(
+        summary="Add a note to an incident",
+        request=s.NoteSerializer,
+        responses={201: s.TimelineEntrySerializer},
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def notes(self, request, pk=None):
+        """Add a note to the incident's timeline, whatever its status. Answers 201 with
+        the timeline entry; 400 for blank text."""
         data = valid(s.NoteSerializer, request)
         entry = services.incident_add_note(incident=self.get_object(), by=request.user, **data)
         return Response(s.TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=s.TimelineEntrySerializer(many=True))
+    @extend_schema(
+        summary="List an incident's timeline", responses=s.TimelineEntrySerializer(many=True)
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request, pk=None):
+        """The incident's audit log, oldest first, in one list (not paginated): every
+        state change, note, alert, escalation and notification, with who and when."""
         entries = selectors.incident_timeline(self.get_object())
         return Response(s.TimelineEntrySerializer(entries, many=True).data)
 
-    @extend_schema(responses={200: s.OncallOverviewSerializer})
+    @extend_schema(summary="Show who is on call now", responses={200: s.OncallOverviewSerializer})
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def oncall(self, request):
         """Who is on call now: every schedule, and every escalation policy's levels."""
         return Response(oncall_overview())
 
-    @extend_schema(responses=s.AlertSerializer(many=True))
+    @extend_schema(summary="List an incident's alerts", responses=s.AlertSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
     def alerts(self, request, pk=None):
         """Every alert filed with this incident, newest first (paginated)."""
@@ -143,6 +192,7 @@ class IncidentViewSet(
         return self.get_paginated_response(s.AlertSerializer(page, many=True).data)
 
     @extend_schema(
+        summary="Get incident response times (MTTA, MTTR)",
         parameters=[s.ResponseTimesQuerySerializer],
         responses=s.ResponseTimesRowSerializer(many=True),
         description="MTTA and MTTR in seconds (mean, median, p90), overall or grouped; "

@@ -44,10 +44,15 @@ class IntegrationViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.integration_delete(integration=instance)
 
-    @extend_schema(request=None, responses=s.IntegrationIssuedSerializer)
+    @extend_schema(
+        summary="Rotate an integration's secret",
+        request=None,
+        responses=s.IntegrationIssuedSerializer,
+    )
     @action(detail=True, methods=["post"], url_path="rotate-secret", permission_classes=WORK)
     def rotate_secret(self, request, pk=None):
-        """A new secret, shown once; the old one stops working at once."""
+        """Give the integration a new secret, answered here once; the old one stops
+        working at once, so update the sender's configuration straight after."""
         issued = services.integration_rotate_secret(integration=self.get_object())
         issued.integration.secret = issued.secret
         return Response(s.IntegrationIssuedSerializer(issued.integration).data)

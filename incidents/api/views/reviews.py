@@ -75,15 +75,18 @@ class ReviewViewSet(
     def perform_destroy(self, instance):
         services.review_delete(review=instance, by=self.request.user)
 
-    @extend_schema(request=None, responses=s.ReviewDetailSerializer)
+    @extend_schema(
+        summary="Publish a post-incident review", request=None, responses=s.ReviewDetailSerializer
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def publish(self, request, pk=None):
-        """Publish the review: its text is final from now on. Publishing again changes
-        nothing."""
+        """Publish the review: its text is final from now on (a later edit is a 409
+        `review_published`). Answers the review; publishing again changes nothing."""
         review = services.review_publish(review=self.get_object(), by=request.user)
         return self._detail(review)
 
     @extend_schema(
+        summary="Export a post-incident review",
         parameters=[
             OpenApiParameter(
                 "format",
@@ -99,7 +102,8 @@ class ReviewViewSet(
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def export(self, request, pk=None):
-        """The review as a document to circulate: Markdown or PDF."""
+        """The review as a document to circulate, as an attachment: Markdown (the
+        default) or PDF; 400 for any other `format`."""
         kind = request.query_params.get("format", "md")
         if kind not in EXPORT_FORMATS:
             raise ValidationError({"format": [f"Choose one of: {', '.join(EXPORT_FORMATS)}."]})
