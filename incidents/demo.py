@@ -1,6 +1,7 @@
 """Demo organisation: teams, services, people in every role, and ~90 days of incidents
-with realistic acknowledge and resolve times. Deterministic (fixed seed) and safe to
-run again: what exists is kept."""
+with realistic acknowledge and resolve times, the alerts behind them and the pages they
+sent (``demo_signals``). Deterministic (fixed seed) and safe to run again: what exists
+is kept."""
 
 import os
 import random
@@ -12,19 +13,18 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 from catalog.models import Service, Team
-from incidents import services
+from incidents import demo_oncall, demo_pages, demo_signals, services
 from incidents.models import (
     ActionItem,
-    EscalationPolicy,
+    Alert,
     Incident,
     IncidentSeverity,
     IncidentSource,
     PostIncidentReview,
 )
 from incidents.services import reviews as review_services
-from oncall import services as oncall_services
-from oncall.models import ContactMethod, Schedule
 
+SEED = 20261127
 HISTORY_DAYS = 90
 
 TEAMS = {
@@ -73,39 +73,44 @@ SEVERITY_PROFILE = {
     IncidentSeverity.SEV3: (0.45, 14, 300),
     IncidentSeverity.SEV4: (0.25, 45, 900),
 }
-TITLES = [
-    "Elevated 5xx rate",
-    "p99 latency above SLO",
-    "Error budget burning fast",
-    "Queue backlog growing",
-    "Database connection pool exhausted",
-    "Certificate expiring",
-    "Pods crash-looping after deploy",
-    "Third-party dependency timing out",
-    "Disk usage above 90%",
-    "Memory leak suspected",
-    "Cache hit ratio dropped",
-]
+# What goes wrong; on a service with an integration, the alert rule that says so.
+TITLES = list(demo_signals.ALERT_RULES)
 
 
 def seed(*, stdout):
-    rng = random.Random(20261127)
+    rng = random.Random(SEED)
+    # The alerts' details draw from their own stream, so the incidents stay as they were.
+    alert_rng = random.Random(SEED + 1)
+    now = timezone.now().replace(microsecond=0)
     people = _people(stdout)
     teams = _teams(people, stdout)
     catalogue = _services(teams, stdout)
-    _integrations(catalogue, stdout)
-    # History first: its incidents are long over, and must not page anyone today.
+    integrations = _integrations(catalogue, stdout)
+    # History before escalation policies: its incidents are long over, and must not page
+    # anyone today. What they paged back then is recorded below, as already sent.
     if Incident.objects.filter(service__in=catalogue.values()).exists():
         stdout.write("  incident history: kept")
     else:
         total = 0
         for index, (slug, service) in enumerate(catalogue.items(), start=1):
-            count = _history(rng, service, people[SERVICES[slug][1]])
+            count = _history(
+                rng, alert_rng, service, people[SERVICES[slug][1]], integrations[slug], now
+            )
             total += count
             stdout.write(f"  incident history [{index}/{len(catalogue)}] {slug}: {count} incidents")
         stdout.write(f"  incident history: {total} incidents over {HISTORY_DAYS} days")
+        every = [i for found in integrations.values() for i in found]
+        demo_signals.integrations_mark_received(every)
+        alerts = Alert.objects.filter(integration__in=every)
+        stdout.write(
+            f"  alerts: {alerts.count()} from {alerts.values('integration').distinct().count()}"
+            f" integrations, behind {alerts.values('incident').distinct().count()} incidents"
+        )
     _reviews(rng, people, stdout)
-    _on_call(people, teams, catalogue, stdout)
+    demo_oncall.on_call(people, teams, catalogue, stdout)
+    demo_pages.pages_record(
+        services=list(catalogue.values()), now=now, seed=SEED + 2, stdout=stdout
+    )
 
 
 def _people(stdout):
@@ -177,113 +182,24 @@ INTEGRATIONS = {
 }
 
 
-def _integrations(catalogue, stdout):
+def _integrations(catalogue, stdout) -> dict[str, list]:
     """One of each kind. A new integration's secret is printed once, so the endpoints
-    can be tried at once (README: Integrations)."""
+    can be tried at once (README: Integrations). Each service's integrations, by slug."""
+    found = {slug: [] for slug in catalogue}
     for slug, integrations in INTEGRATIONS.items():
         service = catalogue[slug]
         for kind, name in integrations:
-            if service.integrations.filter(name=name).exists():
-                continue
-            issued = services.integration_create(service=service, kind=kind, name=name)
-            stdout.write(f"  integration {slug}/{name} ({kind}) secret: {issued.secret}")
+            integration = service.integrations.filter(name=name).first()
+            if integration is None:
+                issued = services.integration_create(service=service, kind=kind, name=name)
+                integration = issued.integration
+                stdout.write(f"  integration {slug}/{name} ({kind}) secret: {issued.secret}")
+            found[slug].append(integration)
+    return found
 
 
-def _on_call(people, teams, catalogue, stdout):
-    """A weekly schedule, a follow-the-sun one, policies that use them, and a contact
-    method for everyone on call."""
-    from datetime import date, time
-
-    for users in people.values():
-        for user in users:
-            if not ContactMethod.objects.filter(user=user).exists():
-                ContactMethod.objects.create(user=user, kind="email", address=user.email)
-    monday = date(2026, 1, 5)
-    platform, payments = people["platform"], people["payments"]
-    weekly = Schedule.objects.filter(
-        name="Platform primary"
-    ).first() or oncall_services.schedule_create(
-        name="Platform primary",
-        team=teams["platform"],
-        time_zone="Europe/London",
-        description="Weekly rotation, Monday 09:00 London time.",
-        layers=[
-            {
-                "name": "weekly",
-                "priority": 1,
-                "rotation_length": timedelta(days=7),
-                "handoff_date": monday,
-                "handoff_time": time(9),
-                "members": platform[:2],
-            }
-        ],
-    )
-    sun = Schedule.objects.filter(
-        name="Payments follow-the-sun"
-    ).first() or oncall_services.schedule_create(
-        name="Payments follow-the-sun",
-        team=teams["payments"],
-        time_zone="UTC",
-        description="Europe covers 07:00-19:00 UTC, the Americas 19:00-07:00.",
-        layers=[
-            {
-                "name": "Europe day",
-                "priority": 1,
-                "rotation_length": timedelta(days=7),
-                "handoff_date": monday,
-                "handoff_time": time(7),
-                "members": payments[:1],
-                "restrictions": [{"days": list(range(7)), "start": "07:00", "end": "19:00"}],
-            },
-            {
-                "name": "Americas day",
-                "priority": 1,
-                "rotation_length": timedelta(days=7),
-                "handoff_date": monday,
-                "handoff_time": time(19),
-                "members": payments[1:2],
-                "restrictions": [{"days": list(range(7)), "start": "19:00", "end": "07:00"}],
-            },
-        ],
-    )
-    policies = {}
-    for name, schedule, team, manager in (
-        ("Platform", weekly, teams["platform"], platform[-1]),
-        ("Payments", sun, teams["payments"], payments[-1]),
-    ):
-        policies[name] = EscalationPolicy.objects.filter(name=name).first() or services.policy_save(
-            name=name,
-            team=team,
-            repeat=1,
-            steps=[
-                {"delay": timedelta(minutes=5), "schedules": [schedule]},
-                {"delay": timedelta(minutes=15), "users": [manager]},
-            ],
-        )
-    for slug, service in catalogue.items():
-        team = SERVICES[slug][1]
-        policy = policies["Payments" if team == "payments" else "Platform"]
-        if not service.escalation_rules.filter(severity="").exists():
-            services.escalation_rule_set(service=service, policy=policy)
-    # Low-severity checkout incidents only go to the schedule, never to the manager.
-    quiet = EscalationPolicy.objects.filter(
-        name="Payments (low severity)"
-    ).first() or services.policy_save(
-        name="Payments (low severity)",
-        team=teams["payments"],
-        steps=[{"delay": timedelta(hours=1), "schedules": [sun]}],
-    )
-    for severity in ("SEV3", "SEV4"):
-        if not catalogue["checkout"].escalation_rules.filter(severity=severity).exists():
-            services.escalation_rule_set(
-                service=catalogue["checkout"], severity=severity, policy=quiet
-            )
-    stdout.write("  on call: 2 schedules (weekly, follow-the-sun), 3 escalation policies")
-
-
-def _history(rng, service, responders) -> int:
+def _history(rng, alert_rng, service, responders, integrations, now) -> int:
     """Incidents for one service: Poisson arrivals, log-normal response times."""
-    now = timezone.now().replace(microsecond=0)
     per_day = SERVICES[service.slug][3] / 7
     moment = now - timedelta(days=HISTORY_DAYS)
     count = 0
@@ -291,27 +207,52 @@ def _history(rng, service, responders) -> int:
         moment += timedelta(days=rng.expovariate(per_day))
         if moment >= now - timedelta(minutes=30):
             return count
-        _one_incident(rng, service, responders, moment, now)
+        _one_incident(rng, alert_rng, service, responders, integrations, moment, now)
         count += 1
 
 
-def _one_incident(rng, service, responders, triggered_at, now):
+def _one_incident(rng, alert_rng, service, responders, integrations, triggered_at, now):
     severities = list(SEVERITY_PROFILE)
     severity = rng.choices(severities, weights=[p[0] for p in SEVERITY_PROFILE.values()])[0]
-    _, ack_median, resolve_median = SEVERITY_PROFILE[severity]
     responder = rng.choice(responders)
-    incident = services.incident_create(
-        service=service,
-        title=f"{service.name}: {rng.choice(TITLES)}",
-        severity=severity,
-        source=rng.choices(
-            [IncidentSource.ALERT, IncidentSource.MANUAL, IncidentSource.SLO], weights=[7, 2, 1]
-        )[0],
-        commander=responder if severity in (IncidentSeverity.SEV1, IncidentSeverity.SEV2) else None,
-        assignees=[responder],
-        by=None,
-        at=triggered_at,
-    )
+    what = rng.choice(TITLES)
+    # Alerts open incidents only where an integration sends them; elsewhere people do.
+    sources = [IncidentSource.ALERT if integrations else IncidentSource.MANUAL]
+    source = rng.choices([*sources, IncidentSource.MANUAL, IncidentSource.SLO], weights=[7, 2, 1])
+    major = severity in (IncidentSeverity.SEV1, IncidentSeverity.SEV2)
+    fields = {
+        "service": service,
+        "title": f"{service.name}: {what}",
+        "severity": severity,
+        "source": source[0],
+        "commander": responder if major else None,
+        "assignees": [responder],
+        "by": None,
+        "at": triggered_at,
+    }
+    signal = None
+    if source[0] == IncidentSource.ALERT:
+        signal = demo_signals.alert_signal(
+            alert_rng,
+            integrations=integrations,
+            service=service,
+            rule=what,
+            severity=severity,
+            at=triggered_at,
+        )
+        group = signal.group
+        fields |= {"title": group.title, "summary": group.description}
+        fields |= {"dedup_key": signal.dedup_key, "by": signal.actor}
+    incident = services.incident_create(**fields)
+    if signal is not None:
+        demo_signals.alerts_store(signal, incident, signal.firing)
+    _work(rng, incident, severity, responder, signal, triggered_at, now)
+
+
+def _work(rng, incident, severity, responder, signal, triggered_at, now):
+    """What the responder did, as far as it happened before ``now``; an alert group
+    resolves when its incident does."""
+    _, ack_median, resolve_median = SEVERITY_PROFILE[severity]
     acknowledged_at = triggered_at + _minutes(rng, ack_median)
     if acknowledged_at > now:
         return
@@ -333,6 +274,11 @@ def _one_incident(rng, service, responders, triggered_at, now):
     services.incident_resolve(
         incident=incident, by=responder, at=resolved_at, note="Root cause fixed and verified."
     )
+    if signal is not None:
+        resolved = demo_signals.resolved_groups(signal, incident.service, resolved_at)
+        demo_signals.alerts_store(
+            signal, incident, [(resolved_at, g) for g in resolved], decision="joined-closed"
+        )
     closed_at = resolved_at + timedelta(days=rng.uniform(1, 4))
     if closed_at < now:
         services.incident_close(incident=incident, by=responder, at=closed_at)
