@@ -58,7 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.metrics.PrometheusBeforeMiddleware",  # django-prometheus, fewer series
     "core.traffic.TrafficMiddleware",
     "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "core.metrics.PrometheusAfterMiddleware",
 ]
 
 # Benchmarks mount bare baseline views beside the product's (bench/urls.py).
