@@ -255,8 +255,9 @@ class IncidentAdmin(admin.ModelAdmin):
             if action == "note":
                 services.incident_add_note(incident=incident, by=request.user, text=note)
             elif action in INCIDENT_ACTIONS:
-                extra = {"note": note} if action == "resolve" else {}
-                extra = {"reason": note} if action == "reopen" else extra
+                # The note box goes with every button: the resolution when resolving,
+                # the reason when reopening, on the action's timeline entry otherwise.
+                extra = {"reason" if action == "reopen" else "note": note}
                 INCIDENT_ACTIONS[action](incident=incident, by=request.user, **extra)
             else:
                 messages.error(request, f"Unknown action {action!r}.")

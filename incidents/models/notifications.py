@@ -31,5 +31,11 @@ class Notification(OutboxRow):
             )
         ]
 
+    @property
+    def level_label(self) -> str:
+        """The level as people read it: ``level`` is the step's index (0 is the first
+        step), shown 1-based, as the timeline's escalation entries say it."""
+        return f"level {self.level + 1}" + (f" (repeat {self.repeat})" if self.repeat else "")
+
     def __str__(self):
-        return f"{self.incident} level {self.level} to {self.user} ({self.status})"
+        return f"{self.incident} {self.level_label} to {self.user} ({self.status})"

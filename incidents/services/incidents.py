@@ -172,21 +172,66 @@ def _step(incident, target, by, at, message, *, changes=None, data=None) -> Inci
     )
 
 
+def _noted(message: str, note: str) -> str:
+    return f"{message}: {note}" if note else message
+
+
+def _note_data(note: str) -> dict | None:
+    return {"note": note} if note else None
+
+
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident, by, at: datetime | None = None) -> Incident:
-    return _step(
-        incident, IncidentStatus.ACKNOWLEDGED, by, at, lambda actor: f"Acknowledged by {actor}"
+def incident_acknowledge(
+    *, incident: Incident, by, note: str = "", at: datetime | None = None
+) -> Incident:
+    """Acknowledge, with an optional ``note`` on the same timeline entry. A person who
+    acknowledges (not the system or an integration) becomes an assignee, as in
+    PagerDuty: whoever said "I'm on it" is on it."""
+    incident = _locked(incident)
+    previous = incident.status
+    incident = _step(
+        incident,
+        IncidentStatus.ACKNOWLEDGED,
+        by,
+        at,
+        lambda actor: _noted(f"Acknowledged by {actor}", note),
+        data=_note_data(note),
+    )
+    actor = Actor.of(by)
+    if incident.status != previous and actor.user is not None:
+        _assignee_add(incident, actor, at=incident.acknowledged_at)
+    return incident
+
+
+def _assignee_add(incident: Incident, actor: Actor, *, at: datetime) -> None:
+    """Add ``actor``'s user to the (locked) incident's assignees, recorded as
+    ``incident_assign`` records it; nothing when they are assigned already."""
+    current = list(incident.assignees.all())
+    if any(user.pk == actor.user.pk for user in current):
+        return
+    incident.assignees.add(actor.user)
+    names = sorted(user.get_username() for user in [*current, actor.user])
+    timeline_record(
+        incident=incident,
+        kind=TimelineKind.ASSIGNED,
+        message=f"{actor.name} set assignees: {', '.join(names)} (by acknowledging)",
+        by=actor,
+        data={"assignees": names, "added": actor.name, "via": "acknowledge"},
+        at=at,
     )
 
 
 @transaction.atomic
-def incident_mitigate(*, incident: Incident, by, at: datetime | None = None) -> Incident:
+def incident_mitigate(
+    *, incident: Incident, by, note: str = "", at: datetime | None = None
+) -> Incident:
     return _step(
         incident,
         IncidentStatus.MITIGATED,
         by,
         at,
-        lambda actor: f"Mitigated by {actor}: impact has stopped",
+        lambda actor: _noted(f"Mitigated by {actor}: impact has stopped", note),
+        data=_note_data(note),
     )
 
 
@@ -202,9 +247,9 @@ def incident_resolve(
         IncidentStatus.RESOLVED,
         by,
         at,
-        lambda actor: f"Resolved by {actor}" + (f": {note}" if note else ""),
+        lambda actor: _noted(f"Resolved by {actor}", note),
         changes={"resolution_note": note},
-        data={"note": note} if note else None,
+        data=_note_data(note),
     )
     if incident.status == IncidentStatus.RESOLVED and previous != IncidentStatus.RESOLVED:
         review_open_on_resolve(incident=incident, by=by)
@@ -212,8 +257,17 @@ def incident_resolve(
 
 
 @transaction.atomic
-def incident_close(*, incident: Incident, by, at: datetime | None = None) -> Incident:
-    return _step(incident, IncidentStatus.CLOSED, by, at, lambda actor: f"Closed by {actor}")
+def incident_close(
+    *, incident: Incident, by, note: str = "", at: datetime | None = None
+) -> Incident:
+    return _step(
+        incident,
+        IncidentStatus.CLOSED,
+        by,
+        at,
+        lambda actor: _noted(f"Closed by {actor}", note),
+        data=_note_data(note),
+    )
 
 
 @transaction.atomic
@@ -241,7 +295,7 @@ def incident_reopen(
                 by=actor,
                 at=at,
                 kind=TimelineKind.REOPENED,
-                message=f"Reopened by {actor.name}" + (f": {reason}" if reason else ""),
+                message=_noted(f"Reopened by {actor.name}", reason),
                 changes={**cleared, "resolution_note": ""},
                 data={"reason": reason} if reason else None,
             )

@@ -251,6 +251,7 @@ def _send_email(notification):
     text = (
         f"{incident.reference} is {incident.status} on {incident.service.name} "
         f"({incident.severity}, {incident.severity_name}).\n\n{incident.title}\n\n"
+        f"You are paged at escalation {notification.level_label}.\n\n"
         f"Acknowledge: {links['acknowledge']}\nResolve: {links['resolve']}\n"
         f"Open the incident: {links['incident']}\n\n"
         f"Each link opens a page that asks you to confirm; it works once, for 24 hours, "
@@ -272,7 +273,8 @@ def _send_webhook(notification):
     body = json.dumps(
         {
             # Slack-compatible: an incoming webhook shows "text".
-            "text": f"{_subject(incident)}\n<{links['acknowledge']}|Acknowledge> · "
+            "text": f"{_subject(incident)}\nEscalation {notification.level_label}: "
+            f"<{links['acknowledge']}|Acknowledge> · "
             f"<{links['resolve']}|Resolve> · <{links['incident']}|Open>",
             "incident": {
                 "id": incident.pk,
@@ -283,7 +285,12 @@ def _send_webhook(notification):
                 "service": incident.service.slug,
                 "links": links,
             },
-            "notification": {"id": notification.pk, "level": notification.level},
+            # Levels count from 1 here, as on the timeline and in /api/incidents/oncall.
+            "notification": {
+                "id": notification.pk,
+                "level": notification.level + 1,
+                "repeat": notification.repeat,
+            },
         }
     ).encode()
     try:

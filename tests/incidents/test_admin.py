@@ -147,6 +147,7 @@ def test_bulk_acknowledge_and_resolve(responder):
     assert list(first.timeline.values_list("kind", flat=True)) == [
         "created",
         "acknowledged",
+        "assigned",  # the acknowledger is assigned
         "resolved",
     ]
     html = response.content.decode()

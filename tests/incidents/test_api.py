@@ -151,10 +151,10 @@ def test_retrieve_includes_the_timeline(viewer, responder):
     body = viewer.get(f"/api/incidents/{incident.pk}").json()
 
     assert body["acknowledged_by"] == responder.user.username
-    assert [e["kind"] for e in body["timeline"]] == ["created", "acknowledged"]
+    assert [e["kind"] for e in body["timeline"]] == ["created", "acknowledged", "assigned"]
     assert body["timeline"][1]["actor"] == responder.user.username
     timeline = viewer.get(f"/api/incidents/{incident.pk}/timeline").json()
-    assert [e["kind"] for e in timeline] == ["created", "acknowledged"]
+    assert [e["kind"] for e in timeline] == ["created", "acknowledged", "assigned"]
 
 
 def test_an_unknown_incident_is_a_json_404(viewer):

@@ -174,7 +174,7 @@ def test_figures_are_computed_from_the_incident(ana):
         "people_paged": 0,
     }
     kinds = [entry["kind"] for entry in body["timeline"]]
-    assert kinds == ["created", "acknowledged", "mitigated", "resolved"]
+    assert kinds == ["created", "acknowledged", "assigned", "mitigated", "resolved"]
     assert incident.timeline.filter(kind=TimelineKind.REVIEW).exists()  # kept off the section
 
 
