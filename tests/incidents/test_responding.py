@@ -293,3 +293,22 @@ def test_a_webhook_page_numbers_its_level_from_1(paging, webhook_receiver):
     [delivery] = webhook_receiver.received
     assert delivery["json"]["notification"] == {"id": second.pk, "level": 2, "repeat": 0}
     assert "Escalation level 2: " in delivery["json"]["text"]
+
+
+def test_the_api_takes_a_note_with_acknowledge_mitigate_and_close():
+    responder = UserFactory(roles=["Responder"])
+    client = APIClient()
+    client.force_authenticate(responder)
+    incident = open_incident()
+    base = f"/api/incidents/{incident.pk}"
+
+    for action, note in (("acknowledge", "on it"), ("mitigate", "rolled back")):
+        answer = client.post(f"{base}/{action}", {"note": note}, format="json")
+        assert answer.status_code == 200, answer.content
+    client.post(f"{base}/resolve", {"note": "fixed"}, format="json")
+    assert client.post(f"{base}/close", {"note": "reviewed"}, format="json").status_code == 200
+
+    messages = [entry.message for entry in incident.timeline.order_by("pk")]
+    for note in ("on it", "rolled back", "reviewed"):
+        assert any(note in message for message in messages), (note, messages)
+    assert responder in incident.assignees.all()

@@ -8,6 +8,7 @@ from incidents.api.serializers.escalation import (
     ServiceEscalationRuleSerializer,
 )
 from incidents.api.serializers.incidents import (
+    ActionNoteSerializer,
     AssignSerializer,
     IncidentCreateSerializer,
     IncidentDetailSerializer,
@@ -35,6 +36,7 @@ from incidents.api.serializers.services import ServiceSerializer
 
 __all__ = [
     "ActionItemSerializer",
+    "ActionNoteSerializer",
     "AlertSerializer",
     "AssignSerializer",
     "ChangeEventSerializer",

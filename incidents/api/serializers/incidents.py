@@ -193,6 +193,15 @@ class ResolveSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class ActionNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional; written into the action's own timeline entry.",
+    )
+
+
 class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -66,25 +66,34 @@ class IncidentViewSet(
         return self._detail(incident)
 
     @extend_schema(
-        summary="Acknowledge an incident", request=None, responses=s.IncidentDetailSerializer
+        summary="Acknowledge an incident",
+        request=s.ActionNoteSerializer,
+        responses=s.IncidentDetailSerializer,
     )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def acknowledge(self, request, pk=None):
-        """Say someone is on a triggered incident: escalation pages no further levels.
-        Answers the updated incident; acknowledging it again changes nothing; from any
-        other status, 409 `invalid_transition` naming the allowed moves."""
-        incident = services.incident_acknowledge(incident=self.get_object(), by=request.user)
+        """Say someone is on a triggered incident: escalation pages no further levels, and
+        the caller is added to its assignees. An optional `note` goes into the timeline
+        entry. Answers the updated incident; acknowledging it again changes nothing; from
+        any other status, 409 `invalid_transition` naming the allowed moves."""
+        data = valid(s.ActionNoteSerializer, request)
+        incident = services.incident_acknowledge(
+            incident=self.get_object(), by=request.user, **data
+        )
         return self._detail(incident)
 
     @extend_schema(
-        summary="Mitigate an incident", request=None, responses=s.IncidentDetailSerializer
+        summary="Mitigate an incident",
+        request=s.ActionNoteSerializer,
+        responses=s.IncidentDetailSerializer,
     )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def mitigate(self, request, pk=None):
         """Say an acknowledged incident's impact has stopped (its cause may not be fixed
-        yet). Answers the updated incident; mitigating it again changes nothing; from
-        triggered, resolved or closed, 409 `invalid_transition`."""
-        incident = services.incident_mitigate(incident=self.get_object(), by=request.user)
+        yet), with an optional `note`. Answers the updated incident; mitigating it again
+        changes nothing; from triggered, resolved or closed, 409 `invalid_transition`."""
+        data = valid(s.ActionNoteSerializer, request)
+        incident = services.incident_mitigate(incident=self.get_object(), by=request.user, **data)
         return self._detail(incident)
 
     @extend_schema(
@@ -102,13 +111,18 @@ class IncidentViewSet(
         incident = services.incident_resolve(incident=self.get_object(), by=request.user, **data)
         return self._detail(incident)
 
-    @extend_schema(summary="Close an incident", request=None, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        summary="Close an incident",
+        request=s.ActionNoteSerializer,
+        responses=s.IncidentDetailSerializer,
+    )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def close(self, request, pk=None):
-        """Close a resolved incident: it allows no further changes. Answers the updated
-        incident; closing it again changes nothing; an open one is a 409
-        `invalid_transition`."""
-        incident = services.incident_close(incident=self.get_object(), by=request.user)
+        """Close a resolved incident, with an optional `note`: it allows no further
+        changes. Answers the updated incident; closing it again changes nothing; an open
+        one is a 409 `invalid_transition`."""
+        data = valid(s.ActionNoteSerializer, request)
+        incident = services.incident_close(incident=self.get_object(), by=request.user, **data)
         return self._detail(incident)
 
     @extend_schema(
