@@ -1,11 +1,15 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from catalog.admin import ServiceAdmin as CatalogServiceAdmin
 from catalog.models import Service
 from core.admin_writes import ServiceWritesAdmin, ServiceWritesInline
-from incidents import services
+from incidents import selectors, services
+from incidents.admin import oncall_now
 from incidents.models import EscalationPolicy, EscalationStep, ServiceEscalationRule
 from incidents.models.escalation import validate_step_targets
 from incidents.models.incidents import OPEN_STATUSES
@@ -67,18 +71,79 @@ class EscalationStepInline(ServiceWritesInline, admin.StackedInline):
 
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(ServiceWritesAdmin):
-    list_display = ("name", "team", "repeat", "step_count")
+    list_display = ("name", "team", "repeat", "step_count", "service_count")
     list_select_related = ("team",)
     list_filter = ("team",)
     search_fields = ("name",)
+    readonly_fields = ("used_by",)
     inlines = (EscalationStepInline,)
+    change_list_template = oncall_now.CHANGE_LIST_TEMPLATE
+
+    def get_urls(self):
+        # Before the default URLs: "<path:object_id>/" would otherwise take this one.
+        return [
+            path(
+                "oncall-now/", oncall_now.oncall_now_view(self.admin_site), name=oncall_now.URL_NAME
+            ),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_steps=Count("steps"))
+        services_using = (
+            selectors.escalation_rule_list()
+            .filter(policy=OuterRef("pk"))
+            .order_by()
+            .values("policy")
+            .annotate(n=Count("service", distinct=True))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _steps=Count("steps"),
+                _services=Coalesce(Subquery(services_using, output_field=IntegerField()), Value(0)),
+            )
+        )
 
     @admin.display(description="steps", ordering="_steps")
     def step_count(self, policy):
         return policy._steps
+
+    @admin.display(description="used by", ordering="_services")
+    def service_count(self, policy):
+        return f"{policy._services} service{'' if policy._services == 1 else 's'}"
+
+    @admin.display(description="used by services")
+    def used_by(self, policy):
+        """The services whose escalation rules page this policy, each with the severities
+        it pages for ("default": the service's rule for any severity)."""
+        if not policy.pk:
+            return "—"
+        severities = {}
+        for rule in (
+            selectors.escalation_rule_list()
+            .filter(policy=policy)
+            .order_by("service__name", "severity")
+        ):
+            severities.setdefault(rule.service, []).append(rule.severity or "default")
+        if not severities:
+            return "No service uses this policy."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> ({})</li>',
+                (
+                    (
+                        reverse("admin:catalog_service_change", args=[service.pk]),
+                        service.name,
+                        ", ".join(levels),
+                    )
+                    for service, levels in severities.items()
+                ),
+            ),
+        )
 
     def create(self, request, data, parent=None):
         return services.policy_save(**data)

@@ -1,17 +1,32 @@
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.timesince import timesince
 
 from core.admin_writes import LatestRowsInline, ReadOnlyInline
 from core.errors import DomainError
 from incidents import selectors, services
-from incidents.admin.common import SEVERITY_COLOURS, STATUS_COLOURS, badge, external_link
+from incidents.admin.common import (
+    SEVERITY_COLOURS,
+    STATUS_COLOURS,
+    badge,
+    duration_text,
+    external_link,
+    local_time,
+)
 from incidents.lifecycle import allowed_actions
-from incidents.models import Alert, Incident, PostIncidentReview, TimelineEntry
+from incidents.models import (
+    Alert,
+    Incident,
+    IncidentStatus,
+    PostIncidentReview,
+    TimelineEntry,
+)
+from incidents.models.incidents import OPEN_STATUSES
 from incidents.services.incidents import INCIDENT_ACTIONS
 
 
@@ -45,6 +60,41 @@ class IncidentAlertInline(LatestRowsInline):
         return external_link(alert.source_url, "link")
 
 
+OPEN = ",".join(status.value for status in OPEN_STATUSES)
+ALL = "all"
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Open (the list's default), one status, or all. The parameter is ``status__in`` so
+    the dashboard's links (``?status__in=triggered,acknowledged,mitigated``) select the
+    "Open" choice; "All" is an explicit value because an empty query string means the
+    default, open incidents."""
+
+    title = "status"
+    parameter_name = "status__in"
+
+    def lookups(self, request, model_admin):
+        return [(OPEN, "Open"), *IncidentStatus.choices, (ALL, "All")]
+
+    def choices(self, changelist):
+        value = self.value()
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup or (lookup == ALL and value is None),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in (None, ALL):
+            return queryset
+        statuses = value.split(",")
+        if not set(statuses) <= set(IncidentStatus.values):
+            raise IncorrectLookupParameters(f"Unknown status in {value!r}")
+        return queryset.filter(status__in=statuses)
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     list_display = (
@@ -53,12 +103,26 @@ class IncidentAdmin(admin.ModelAdmin):
         "service",
         "severity_badge",
         "status_badge",
+        "triggered",
         "age",
+        "updated",
         "assignee_names",
         "commander",
     )
     list_display_links = ("reference", "title")
-    list_filter = ("status", "severity", "service__team", "service", "source", "triggered_at")
+    list_filter = (StatusFilter, "severity", "service__team", "service", "source", "triggered_at")
+    # Open incidents first, the most severe first among them (SEV1 sorts before SEV2),
+    # then the newest.
+    ordering = (
+        Case(
+            When(status__in=OPEN_STATUSES, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ).asc(),
+        "severity",
+        "-triggered_at",
+        "-id",
+    )
     search_fields = ("title", "summary", "service__name")
     date_hierarchy = "triggered_at"
     list_per_page = 50
@@ -129,8 +193,20 @@ class IncidentAdmin(admin.ModelAdmin):
         # incident out from under its grouping.
         return (*self.readonly_fields, "service", "dedup_key") if obj else ()
 
+    class Media:
+        css = {"all": ("incidents/incident_list.css",)}
+
     def get_queryset(self, request):
         return selectors.incident_list()
+
+    def changelist_view(self, request, extra_context=None):
+        # The saved default: a bare URL lists the open incidents. Only a bare URL, so that
+        # any choice made in the sidebar (including "All") is kept. A "select all"
+        # action posted from the default view acts on what that view showed.
+        bare = not request.META.get("QUERY_STRING")
+        if bare and (request.method == "GET" or request.POST.get("select_across") == "1"):
+            request.GET = QueryDict(f"{StatusFilter.parameter_name}={OPEN}")
+        return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term:
@@ -185,9 +261,17 @@ class IncidentAdmin(admin.ModelAdmin):
     def status_badge(self, incident):
         return badge(incident.get_status_display(), STATUS_COLOURS[incident.status])
 
-    @admin.display(description="age", ordering="triggered_at")
+    @admin.display(description="triggered", ordering="triggered_at")
+    def triggered(self, incident):
+        return local_time(incident.triggered_at)
+
+    @admin.display(description="age", ordering="-triggered_at")
     def age(self, incident):
-        return timesince(incident.triggered_at, timezone.now(), depth=2)
+        return duration_text((timezone.now() - incident.triggered_at).total_seconds())
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, incident):
+        return local_time(incident.updated_at)
 
     @admin.display(description="assignees")
     def assignee_names(self, incident):
