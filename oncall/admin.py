@@ -1,6 +1,7 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -11,11 +12,61 @@ from core.admin_writes import ServiceWritesAdmin, ServiceWritesInline
 from core.errors import DomainError
 from core.secrets import secret_generate
 from oncall import selectors, services
+from oncall.admin_widgets import DurationField, RestrictionsField, duration_text, restrictions_text
 from oncall.models import ContactMethod, LayerMember, Schedule, ScheduleLayer, ScheduleOverride
 
 
-class LayerInline(ServiceWritesInline, admin.StackedInline):
+class LayerForm(forms.ModelForm):
+    rotation_length = DurationField(
+        help_text="How long each turn lasts, from one hour to 366 days: e.g. 1 week, 12 hours."
+    )
+    restrictions = RestrictionsField()
+
+    class Meta:
+        model = ScheduleLayer
+        fields = (
+            "schedule",
+            "name",
+            "priority",
+            "rotation_length",
+            "handoff_date",
+            "handoff_time",
+            "restrictions",
+        )
+
+
+class LayerDisplay:
+    """A layer's rotation and restrictions as people read them, and, on a page the user
+    may only view, in place of the raw values."""
+
+    readable = {"rotation_length": "rotation", "restrictions": "restricted_to"}
+
+    @admin.display(description="rotation", ordering="rotation_length")
+    def rotation(self, layer):
+        return duration_text(layer.rotation_length)
+
+    @admin.display(description="restricted to")
+    def restricted_to(self, layer):
+        return restrictions_text(layer.restrictions)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        return [
+            tuple(self.readable.get(n, n) for n in f)
+            if isinstance(f, list | tuple)
+            else self.readable.get(f, f)
+            for f in fields
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *self.readable.values())
+
+
+class LayerInline(LayerDisplay, ServiceWritesInline, admin.StackedInline):
     model = ScheduleLayer
+    form = LayerForm
     extra = 0
     fields = (
         ("name", "priority"),
@@ -25,6 +76,9 @@ class LayerInline(ServiceWritesInline, admin.StackedInline):
     )
     readonly_fields = ("member_list",)
     show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("members__user")
 
     @admin.display(description="members (in order; edit on the layer's page)")
     def member_list(self, layer):
@@ -68,8 +122,15 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(ScheduleLayer)
-class ScheduleLayerAdmin(ServiceWritesAdmin):
-    list_display = ("name", "schedule", "priority", "rotation_length")
+class ScheduleLayerAdmin(LayerDisplay, ServiceWritesAdmin):
+    form = LayerForm
+    list_display = ("name", "schedule", "priority", "rotation", "restricted_to")
+    fields = (
+        "schedule",
+        ("name", "priority"),
+        ("rotation_length", "handoff_date", "handoff_time"),
+        "restrictions",
+    )
     inlines = (MemberInline,)
     list_select_related = ("schedule",)
 
@@ -107,7 +168,15 @@ class ScheduleAdmin(ServiceWritesAdmin):
     fields = ("name", "team", "time_zone", "description", "next_14_days")
 
     def get_queryset(self, request):
-        return selectors.schedule_list()
+        return selectors.schedule_current_list(timezone.now())
+
+    def get_changelist_instance(self, request):
+        # Who is on call, for the whole page at once: names in one query, not per row.
+        changelist = super().get_changelist_instance(request)
+        names = selectors.oncall_usernames(changelist.result_list, timezone.now())
+        for schedule in changelist.result_list:
+            schedule.oncall_username = names[schedule.pk]
+        return changelist
 
     def create(self, request, data, parent=None):
         data.pop("next_14_days", None)
@@ -121,21 +190,7 @@ class ScheduleAdmin(ServiceWritesAdmin):
 
     @admin.display(description="on call now")
     def on_call_now(self, schedule):
-        user_id = selectors.oncall_user_id(schedule, timezone.now())
-        if user_id is None:
-            return "nobody"
-        return next(
-            (
-                m.user.get_username()
-                for layer in schedule.layers.all()
-                for m in layer.members.all()
-                if m.user_id == user_id
-            ),
-            next(
-                (o.user.get_username() for o in schedule.overrides.all() if o.user_id == user_id),
-                str(user_id),
-            ),
-        )
+        return schedule.oncall_username or "nobody"
 
     @admin.display(description="the next 14 days")
     def next_14_days(self, schedule):

@@ -6,10 +6,10 @@ import logging
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from oncall import calendars, rotation
-from oncall.models import Schedule
+from oncall.models import Schedule, ScheduleOverride
 from oncall.validators import parse_clock
 
 logger = logging.getLogger(__name__)
@@ -138,3 +138,25 @@ def contact_methods_of(user) -> QuerySet:
     from oncall.models import ContactMethod
 
     return ContactMethod.objects.filter(user=user)
+
+
+def schedule_current_list(at: datetime) -> QuerySet[Schedule]:
+    """Schedules with what deciding who is on call from ``at`` on needs: layers, their
+    members (ids only) and the overrides that have not ended by ``at``, not every past
+    one (a schedule's overrides pile up over the years)."""
+    return Schedule.objects.select_related("team").prefetch_related(
+        "layers__members",
+        Prefetch("overrides", queryset=ScheduleOverride.objects.filter(end__gt=at)),
+    )
+
+
+def oncall_usernames(schedules, at: datetime) -> dict[int, str | None]:
+    """Who is on call at ``at`` in each of ``schedules`` (from ``schedule_current_list``
+    with the same ``at``), by name: one query for all the names. A user id stands in for a
+    user that no longer exists; None means nobody (or a schedule that cannot be evaluated)."""
+    user_ids = {schedule.pk: oncall_user_id(schedule, at) for schedule in schedules}
+    names = usernames(user_ids.values())
+    return {
+        pk: None if user_id is None else names.get(user_id, str(user_id))
+        for pk, user_id in user_ids.items()
+    }

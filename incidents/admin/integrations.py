@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from core.admin_writes import ReadOnlyAdmin, ServiceWritesAdmin
 from incidents import services
 from incidents.admin.incidents import IncidentAlertInline
+from incidents.admin.widgets import SeverityMappingField
 from incidents.integration_config import integration_endpoint_url, integration_example_config
 from incidents.models import Alert, ChangeEvent, Integration
 
@@ -27,6 +28,7 @@ class WriteOnlySecretField(forms.CharField):
 
 
 class IntegrationForm(forms.ModelForm):
+    severity_mapping = SeverityMappingField(label="Severity mapping")
     hmac_secret = WriteOnlySecretField(
         required=False, max_length=200, strip=False, label="HMAC secret"
     )

@@ -3,8 +3,6 @@
 the API, the admin and the service (the ``create_integration`` command takes no mapping:
 it always writes the default one through the same service)."""
 
-import json
-
 import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
@@ -102,6 +100,35 @@ def test_api_refuses_a_bad_mapping_on_update_and_keeps_the_stored_one(manager):
 # --- admin ------------------------------------------------------------------------
 
 ADD = "/admin/incidents/integration/add/"
+# Mappings as the admin's table posts them: (label, [(incoming value, severity)], default).
+BAD_ADMIN_MAPPINGS = [
+    pytest.param(
+        ("severity", [("critical", "SEV9")], "SEV3"), "Not a severity: SEV9", id="unknown-severity"
+    ),
+    pytest.param(("severity", [], "P1"), "Not a severity: P1", id="bad-default"),
+    pytest.param(("", [], "SEV3"), "label: the name of the label", id="empty-label"),
+    pytest.param(
+        ("severity", [("critical", "")], "SEV3"),
+        "Row 1: choose the incident severity",
+        id="no-severity",
+    ),
+    pytest.param(
+        ("severity", [("", "SEV1")], "SEV3"), "Row 1: type the incoming value", id="no-value"
+    ),
+    pytest.param(
+        ("severity", [("p1", "SEV1"), ("p1", "SEV2")], "SEV3"),
+        "Row 2: “p1” is already mapped",
+        id="twice",
+    ),
+]
+
+
+def mapping_fields(label, rows, default) -> dict:
+    fields = {"severity_mapping-label": label, "severity_mapping-default": default}
+    for index, (value, severity) in enumerate([*rows, ("", "")]):
+        fields[f"severity_mapping-{index}-value"] = value
+        fields[f"severity_mapping-{index}-severity"] = severity
+    return fields
 
 
 def integration_form(mapping) -> dict:
@@ -111,20 +138,22 @@ def integration_form(mapping) -> dict:
         "name": "prod",
         "enabled": "on",
         "auto_resolve": "on",
-        "severity_mapping": json.dumps(mapping),
+        **mapping_fields(*mapping),
         "hmac_secret": "",
         "hmac_timestamp_header": "",
     }
 
 
 def test_admin_control_a_valid_mapping_is_saved(admin_client):
-    response = admin_post(admin_client, ADD, integration_form(VALID))
+    mapping = ("priority", [("P1", "SEV1"), ("P2", "SEV2")], "SEV4")
+
+    response = admin_post(admin_client, ADD, integration_form(mapping))
 
     assert response.status_code == 302
     assert Integration.objects.get().severity_mapping == VALID
 
 
-@pytest.mark.parametrize(("mapping", "message"), BAD_MAPPINGS)
+@pytest.mark.parametrize(("mapping", "message"), BAD_ADMIN_MAPPINGS)
 def test_admin_refuses_a_bad_mapping(admin_client, mapping, message):
     errors = admin_errors(admin_post(admin_client, ADD, integration_form(mapping)))
 
@@ -139,7 +168,7 @@ def test_admin_refuses_a_bad_mapping_on_the_change_form(admin_client):
         "name": "prod",
         "enabled": "on",
         "auto_resolve": "on",
-        "severity_mapping": '{"values": {"critical": "SEV9"}}',
+        **mapping_fields("severity", [("critical", "SEV9")], "SEV3"),
         "hmac_secret": "",
         "hmac_timestamp_header": "",
     }

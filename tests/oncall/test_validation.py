@@ -1,7 +1,6 @@
 """A bad schedule layer, time zone, rotation length or contact address is refused with a
 clear error wherever it can be entered (API, admin, services), and nothing is written."""
 
-import json
 from datetime import date, time, timedelta
 
 import pytest
@@ -163,16 +162,55 @@ def test_api_patch_with_a_bad_layer_keeps_the_layers_it_had(manager):
 # --- admin ------------------------------------------------------------------------
 
 
-def admin_layer(prefix="", **overrides):
+# The admin's fields as people fill them in: a number and a unit for the rotation, and
+# rows of weekday checkboxes and a time window for the restrictions.
+BAD_ADMIN_RESTRICTIONS = [
+    pytest.param(
+        {"days": ["0"], "start": "9am", "end": "17:00"},
+        "restriction 1: start must be a time of day as HH:MM",
+        id="bad-start",
+    ),
+    pytest.param(
+        {"days": ["0"], "start": "09:00", "end": ""},
+        "restriction 1: end must be a time of day as HH:MM",
+        id="no-end",
+    ),
+    pytest.param(
+        {"start": "09:00", "end": "17:00"},
+        "restriction 1: days must be a non-empty list",
+        id="no-days",
+    ),
+    pytest.param(
+        {"days": ["7"], "start": "09:00", "end": "17:00"}, "restriction 1: days must be", id="day-7"
+    ),
+    pytest.param(
+        {"days": ["x"], "start": "09:00", "end": "17:00"}, "restriction 1: days must be", id="day-x"
+    ),
+]
+BAD_ADMIN_ROTATIONS = [
+    pytest.param(("59", "minutes"), id="59-minutes"),
+    pytest.param(("367", "days"), id="367-days"),
+    pytest.param(("53", "weeks"), id="53-weeks"),
+    pytest.param(("0", "hours"), id="zero"),
+    pytest.param(("-1", "days"), id="negative"),
+]
+
+
+def admin_layer(prefix="", *, rotation=("1", "days"), restrictions=(), **overrides):
     values = {
         "name": "daily",
         "priority": "1",
-        "rotation_length": "1 00:00:00",
+        "rotation_length_amount": rotation[0],
+        "rotation_length_unit": rotation[1],
         "handoff_date": "2026-03-02",
         "handoff_time": "09:00",
-        "restrictions": "[]",
         **overrides,
     }
+    rows = [*restrictions, {}]  # and a row left blank, as the page has
+    for index, row in enumerate(rows):
+        values[f"restrictions-{index}-days"] = list(row.get("days", []))
+        values[f"restrictions-{index}-start"] = row.get("start", "")
+        values[f"restrictions-{index}-end"] = row.get("end", "")
     return {f"{prefix}{name}": value for name, value in values.items()}
 
 
@@ -192,31 +230,32 @@ LAYER_ADD = "/admin/oncall/schedulelayer/add/"
 
 
 def test_admin_control_a_valid_schedule_with_an_inline_layer_is_saved(admin_client):
-    restrictions = [{"days": [5, 6], "start": "10:00", "end": "18:00"}]
     response = admin_post(
-        admin_client, SCHEDULE_ADD, schedule_add_data(restrictions=json.dumps(restrictions))
+        admin_client,
+        SCHEDULE_ADD,
+        schedule_add_data(restrictions=[{"days": ["5", "6"], "start": "10:00", "end": "18:00"}]),
     )
 
     assert response.status_code == 302
-    assert ScheduleLayer.objects.get().restrictions == restrictions
+    assert ScheduleLayer.objects.get().restrictions == [
+        {"days": [5, 6], "start": "10:00", "end": "18:00"}
+    ]
 
 
-@pytest.mark.parametrize(("restrictions", "message"), BAD_RESTRICTIONS)
+@pytest.mark.parametrize(("row", "message"), BAD_ADMIN_RESTRICTIONS)
 def test_admin_schedule_form_refuses_an_inline_layer_with_bad_restrictions(
-    admin_client, restrictions, message
+    admin_client, row, message
 ):
-    response = admin_post(
-        admin_client, SCHEDULE_ADD, schedule_add_data(restrictions=json.dumps(restrictions))
-    )
+    response = admin_post(admin_client, SCHEDULE_ADD, schedule_add_data(restrictions=[row]))
 
     errors = admin_errors(response)
     assert any(message in error for error in errors["layers-0-restrictions"]), errors
     assert nothing_written()
 
 
-@pytest.mark.parametrize(("text", "value"), BAD_ROTATIONS)
-def test_admin_schedule_form_refuses_an_inline_layer_with_a_bad_rotation(admin_client, text, value):
-    response = admin_post(admin_client, SCHEDULE_ADD, schedule_add_data(rotation_length=text))
+@pytest.mark.parametrize("rotation", BAD_ADMIN_ROTATIONS)
+def test_admin_schedule_form_refuses_an_inline_layer_with_a_bad_rotation(admin_client, rotation):
+    response = admin_post(admin_client, SCHEDULE_ADD, schedule_add_data(rotation=rotation))
 
     assert admin_errors(response)["layers-0-rotation_length"] == [ROTATION_ERROR]
     assert nothing_written()
@@ -243,7 +282,7 @@ def test_admin_schedule_change_form_refuses_a_new_bad_layer_and_keeps_the_schedu
         "time_zone": "Europe/Paris",
         "description": "",
         "layers-TOTAL_FORMS": "1",
-        **admin_layer("layers-0-", restrictions='{"start": "9am"}'),
+        **admin_layer("layers-0-", restrictions=[{"start": "9am"}]),
     }
 
     errors = admin_errors(admin_post(admin_client, url, data))
@@ -264,10 +303,10 @@ def test_admin_control_a_valid_layer_is_added_on_its_own_page(admin_client):
     assert ScheduleLayer.objects.filter(schedule=schedule).count() == 1
 
 
-@pytest.mark.parametrize(("restrictions", "message"), BAD_RESTRICTIONS)
-def test_admin_layer_form_refuses_bad_restrictions(admin_client, restrictions, message):
+@pytest.mark.parametrize(("row", "message"), BAD_ADMIN_RESTRICTIONS)
+def test_admin_layer_form_refuses_bad_restrictions(admin_client, row, message):
     schedule = services.schedule_create(name="primary", team=TeamFactory())
-    data = {"schedule": str(schedule.pk), **admin_layer(restrictions=json.dumps(restrictions))}
+    data = {"schedule": str(schedule.pk), **admin_layer(restrictions=[row])}
 
     errors = admin_errors(admin_post(admin_client, LAYER_ADD, data))
 
@@ -275,10 +314,10 @@ def test_admin_layer_form_refuses_bad_restrictions(admin_client, restrictions, m
     assert ScheduleLayer.objects.count() == 0
 
 
-@pytest.mark.parametrize(("text", "value"), BAD_ROTATIONS)
-def test_admin_layer_form_refuses_a_bad_rotation(admin_client, text, value):
+@pytest.mark.parametrize("rotation", BAD_ADMIN_ROTATIONS)
+def test_admin_layer_form_refuses_a_bad_rotation(admin_client, rotation):
     schedule = services.schedule_create(name="primary", team=TeamFactory())
-    data = {"schedule": str(schedule.pk), **admin_layer(rotation_length=text)}
+    data = {"schedule": str(schedule.pk), **admin_layer(rotation=rotation)}
 
     assert admin_errors(admin_post(admin_client, LAYER_ADD, data))["rotation_length"] == [
         ROTATION_ERROR
