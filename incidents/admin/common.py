@@ -40,9 +40,9 @@ def external_link(url, text):
 
 def local_time(value, *, now=None):
     """An aware datetime in the viewer's time zone, with the zone's abbreviation:
-    "27 Nov 14:05 GMT". Users have no zone of their own, so this is the active zone,
-    which is ``settings.TIME_ZONE`` unless a request activated another. The year is
-    shown only when it is not the current one."""
+    "27 Nov 14:05 GMT". The active zone: the viewer's browser zone where it told us
+    (``core.viewer_time_zone``), else ``settings.TIME_ZONE``. The year is shown only
+    when it is not the current one."""
     if value is None:
         return "—"
     local = timezone.localtime(value)

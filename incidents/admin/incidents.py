@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
@@ -7,7 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin_writes import LatestRowsInline, ReadOnlyInline
+from core.admin_writes import LatestRowsInline
 from core.errors import DomainError
 from incidents import selectors, services
 from incidents.admin.common import (
@@ -18,28 +19,22 @@ from incidents.admin.common import (
     external_link,
     local_time,
 )
-from incidents.lifecycle import allowed_actions
-from incidents.models import (
-    Alert,
-    Incident,
-    IncidentStatus,
-    PostIncidentReview,
-    TimelineEntry,
+from incidents.incident_console import (
+    escalation_panel,
+    incident_alerts,
+    incident_for_page,
+    incident_timeline_stream,
 )
+from incidents.lifecycle import allowed_actions
+from incidents.models import Alert, Incident, IncidentStatus, PostIncidentReview
 from incidents.models.incidents import OPEN_STATUSES
 from incidents.services.incidents import INCIDENT_ACTIONS
 
 
-class TimelineInline(ReadOnlyInline):
-    """The audit log, read-only: entries are written by the services, never by hand."""
-
-    model = TimelineEntry
-    fields = ("created_at", "kind", "actor_name", "message")
-    readonly_fields = fields
-    ordering = ("created_at", "id")
-
-
 class IncidentAlertInline(LatestRowsInline):
+    """Alert rows under a parent (an integration's page uses it); the incident page
+    shows its alerts grouped by fingerprint instead."""
+
     model = Alert
     verbose_name_plural = "alerts (latest first)"
     fields = ("received_at", "status", "severity", "summary", "fingerprint", "runbook", "source")
@@ -59,6 +54,19 @@ class IncidentAlertInline(LatestRowsInline):
     def source(self, alert):
         return external_link(alert.source_url, "link")
 
+
+# What the page says after each button.
+DONE = {
+    "acknowledge": "acknowledged; you are assigned",
+    "mitigate": "mitigated",
+    "resolve": "resolved",
+    "close": "closed",
+    "reopen": "reopened and escalating again",
+    "note": "note added",
+    "escalate": "escalated",
+    "assign-me": "assigned to you",
+    "command": "you are the commander",
+}
 
 OPEN = ",".join(status.value for status in OPEN_STATUSES)
 ALL = "all"
@@ -104,10 +112,7 @@ class IncidentAdmin(admin.ModelAdmin):
         "severity_badge",
         "status_badge",
         "triggered",
-        "age",
-        "updated",
-        "assignee_names",
-        "commander",
+        "people",
     )
     list_display_links = ("reference", "title")
     list_filter = (StatusFilter, "severity", "service__team", "service", "source", "triggered_at")
@@ -127,7 +132,6 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "triggered_at"
     list_per_page = 50
     actions = ("acknowledge_selected", "resolve_selected")
-    inlines = (TimelineInline, IncidentAlertInline)
     autocomplete_fields = ("commander", "assignees")
     change_form_template = "admin/incidents/incident/change_form.html"
     readonly_fields = (
@@ -145,7 +149,6 @@ class IncidentAdmin(admin.ModelAdmin):
         "resolution_note",
         "closed_at",
         "closed_by",
-        "service_link",
         "review_link",
         "runbook_links",
     )
@@ -168,13 +171,16 @@ class IncidentAdmin(admin.ModelAdmin):
                     },
                 )
             ]
+        # The page's header shows the number, status, service and team; these are what a
+        # responder edits, then when each step happened.
         return [
-            (None, {"fields": ("reference", "status_badge", "title", "summary", "severity")}),
-            ("Service and follow-up", {"fields": ("service_link", "runbook_links", "review_link")}),
+            ("Details", {"fields": ("title", "summary", "severity")}),
             ("People", {"fields": ("commander", "assignees")}),
+            ("Follow-up", {"fields": ("runbook_links", "review_link")}),
             (
-                "Lifecycle",
+                "Lifecycle times",
                 {
+                    "classes": ("collapse",),
                     "fields": (
                         ("triggered_at", "triggered_by"),
                         "source",
@@ -183,7 +189,7 @@ class IncidentAdmin(admin.ModelAdmin):
                         ("resolved_at", "resolved_by"),
                         "resolution_note",
                         ("closed_at", "closed_by"),
-                    )
+                    ),
                 },
             ),
         ]
@@ -194,10 +200,17 @@ class IncidentAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "service", "dedup_key") if obj else ()
 
     class Media:
-        css = {"all": ("incidents/incident_list.css",)}
+        css = {"all": ("incidents/incident_list.css", "incidents/incident_console.css")}
 
     def get_queryset(self, request):
         return selectors.incident_list()
+
+    def get_object(self, request, object_id, from_field=None):
+        # The page edits the summary, which the list's rows leave out.
+        try:
+            return incident_for_page().get(pk=object_id)
+        except (Incident.DoesNotExist, ValueError, ValidationError):
+            return None
 
     def changelist_view(self, request, extra_context=None):
         # The saved default: a bare URL lists the open incidents. Only a bare URL, so that
@@ -206,23 +219,15 @@ class IncidentAdmin(admin.ModelAdmin):
         bare = not request.META.get("QUERY_STRING")
         if bare and (request.method == "GET" or request.POST.get("select_across") == "1"):
             request.GET = QueryDict(f"{StatusFilter.parameter_name}={OPEN}")
+        # The list is where responders work: it gets the width the app menu would take,
+        # so every column shows on a laptop screen (the breadcrumbs still lead back).
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term:
             return queryset, False
         return selectors.incident_search(queryset, search_term), False
-
-    @admin.display(description="service")
-    def service_link(self, incident):
-        url = reverse("admin:catalog_service_change", args=[incident.service_id])
-        team = incident.service.team
-        return format_html(
-            '<a href="{}">{}</a>{}',
-            url,
-            incident.service.name,
-            format_html(" (team {})", team.name) if team else "",
-        )
 
     @admin.display(description="runbooks")
     def runbook_links(self, incident):
@@ -263,19 +268,30 @@ class IncidentAdmin(admin.ModelAdmin):
 
     @admin.display(description="triggered", ordering="triggered_at")
     def triggered(self, incident):
-        return local_time(incident.triggered_at)
+        """When, in the viewer's zone, and how long ago (open) or how long it lasted."""
+        if incident.resolved_at:
+            seconds = (incident.resolved_at - incident.triggered_at).total_seconds()
+            age = f"lasted {duration_text(seconds)}"
+        else:
+            age = f"{duration_text((timezone.now() - incident.triggered_at).total_seconds())} ago"
+        return format_html(
+            '{}<br><span class="help incident-age">{}</span>',
+            local_time(incident.triggered_at),
+            age,
+        )
 
-    @admin.display(description="age", ordering="-triggered_at")
-    def age(self, incident):
-        return duration_text((timezone.now() - incident.triggered_at).total_seconds())
-
-    @admin.display(description="updated", ordering="updated_at")
-    def updated(self, incident):
-        return local_time(incident.updated_at)
-
-    @admin.display(description="assignees")
-    def assignee_names(self, incident):
-        return ", ".join(user.get_username() for user in incident.assignees.all()) or "—"
+    @admin.display(description="people")
+    def people(self, incident):
+        """The assignees, then the commander if one is named: one narrow column, so a
+        laptop screen shows every column without scrolling sideways."""
+        names = ", ".join(user.get_username() for user in incident.assignees.all()) or "—"
+        if incident.commander_id is None:
+            return names
+        return format_html(
+            '{}<br><span class="help">commander {}</span>',
+            names,
+            incident.commander.get_username(),
+        )
 
     # --- writes go through the services ------------------------------------
 
@@ -338,6 +354,15 @@ class IncidentAdmin(admin.ModelAdmin):
         try:
             if action == "note":
                 services.incident_add_note(incident=incident, by=request.user, text=note)
+            elif action == "escalate":
+                services.incident_escalate(incident=incident, by=request.user, note=note)
+            elif action == "assign-me":
+                current = list(incident.assignees.all())
+                services.incident_assign(
+                    incident=incident, by=request.user, assignees=[*current, request.user]
+                )
+            elif action == "command":
+                services.incident_assign(incident=incident, by=request.user, commander=request.user)
             elif action in INCIDENT_ACTIONS:
                 # The note box goes with every button: the resolution when resolving,
                 # the reason when reopening, on the action's timeline entry otherwise.
@@ -349,11 +374,26 @@ class IncidentAdmin(admin.ModelAdmin):
         except DomainError as error:
             messages.error(request, error.message)
             return back
-        messages.success(request, f"{incident.reference}: {action} done.")
+        messages.success(request, f"{incident.reference}: {DONE.get(action, action + ' done')}.")
         return back
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["lifecycle_actions"] = allowed_actions(obj.status) if obj else []
+        if obj is not None:
+            alerts, alert_total = incident_alerts(obj)
+            timeline, timeline_total = incident_timeline_stream(obj)
+            context.update(
+                incident=obj,
+                age=duration_text(
+                    ((obj.resolved_at or timezone.now()) - obj.triggered_at).total_seconds()
+                ),
+                escalation=escalation_panel(obj),
+                alerts=alerts,
+                alert_total=alert_total,
+                timeline=timeline,
+                timeline_total=timeline_total,
+                assigned_to_me=any(u.pk == request.user.pk for u in obj.assignees.all()),
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- bulk actions --------------------------------------------------------

@@ -7,6 +7,7 @@ from incidents.services.escalation import (
     escalation_rule_set,
     escalation_rule_update,
     escalations_advance_due,
+    incident_escalate,
     policy_delete,
     policy_save,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "incident_change_severity",
     "incident_close",
     "incident_create",
+    "incident_escalate",
     "incident_mitigate",
     "incident_reopen",
     "incident_resolve",

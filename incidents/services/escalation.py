@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import Conflict
 from core.models import DeliveryStatus
 from core.outbox import outbox_enqueue, outbox_kind
 from core.services import model_create, model_delete, model_update
@@ -95,6 +96,73 @@ def escalation_advance(*, incident: Incident, at: datetime | None = None, by=Non
         return incident
     _advance([incident], at or timezone.now(), by)
     return incident
+
+
+class CannotEscalate(Conflict):
+    code = "cannot_escalate"
+
+
+@transaction.atomic
+def incident_escalate(
+    *, incident: Incident, by, note: str = "", at: datetime | None = None
+) -> Incident:
+    """A responder's "Escalate now": page the next level at once, whatever the incident's
+    open status. A triggered incident's timer then runs from that level; an acknowledged
+    or mitigated one stays as it is (someone is on it and asked for help), so its
+    escalation pages nobody further by itself. An incident whose escalation never started
+    (its service had no policy then) starts one at the first level.
+
+    Raises ``CannotEscalate`` for a resolved or closed incident, a service without a
+    policy, or an escalation that has paged its last level."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    at = at or timezone.now()
+    if incident.status not in (
+        IncidentStatus.TRIGGERED,
+        IncidentStatus.ACKNOWLEDGED,
+        IncidentStatus.MITIGATED,
+    ):
+        raise CannotEscalate(
+            f"{incident.reference} is {incident.status}: only an open incident is escalated.",
+            fields={"status": incident.status},
+        )
+    actor = Actor.of(by)
+    _timeline_many(
+        [(incident, _noted(f"Escalated by {actor.name}", note), {"note": note} if note else {})],
+        at,
+        by,
+    )
+    snapshot = incident.escalation
+    if not (isinstance(snapshot, dict) and snapshot.get("steps")):
+        policy = escalation_policy_for(incident.service, incident.severity)
+        if policy is None or not policy.steps.exists():
+            raise CannotEscalate(
+                f"{incident.service} has no escalation policy for {incident.severity}: "
+                "there is nobody to escalate to.",
+                fields={"service": incident.service_id},
+            )
+        escalation_start(incident=incident, at=at)
+    elif not _snapshot_readable(snapshot):
+        raise CannotEscalate(
+            "This incident's stored escalation cannot be read; page the responders by hand."
+        )
+    else:
+        steps = snapshot["steps"]
+        last = incident.escalation_level + 1 >= len(steps)
+        if last and incident.escalation_repeat >= snapshot.get("repeat", 0):
+            raise CannotEscalate(
+                f"Level {incident.escalation_level + 1} is the last level of "
+                f"{snapshot.get('name', 'the policy')}: there is nobody further to page.",
+                fields={"level": incident.escalation_level + 1},
+            )
+        _advance([incident], at, by)
+    if incident.status != IncidentStatus.TRIGGERED and incident.escalation_next_at:
+        incident.escalation_next_at = None
+        incident.save(update_fields=["escalation_next_at"])
+    return incident
+
+
+def _noted(message: str, note: str) -> str:
+    return f"{message}: {note}" if note else message
 
 
 def escalations_advance_due(*, now: datetime | None = None, limit: int = BATCH) -> int:

@@ -210,7 +210,7 @@ def test_age_is_a_human_duration(responder):
 
     html = responder.get(LIST).content.decode()
 
-    assert re.search(r'class="field-age">2 h 1[45] min<', html)
+    assert re.search(r'class="help incident-age">2 h 1[45] min ago<', html)
 
 
 def test_the_list_costs_the_same_queries_for_3_and_30_incidents(responder):

@@ -157,7 +157,7 @@ def test_a_note_typed_before_acknowledge_lands_on_the_acknowledge_entry(ana):
 
     response = lifecycle(admin_client(ana), incident, "acknowledge", "  looking at the DB  ")
 
-    assert "acknowledge done" in response.content.decode()
+    assert "acknowledged; you are assigned" in response.content.decode()
     incident.refresh_from_db()
     assert incident.status == "acknowledged"
     entry = incident.timeline.get(kind="acknowledged")
@@ -229,7 +229,7 @@ def test_the_change_page_says_the_note_goes_with_every_button(ana):
 
     page = admin_client(ana).get(f"/admin/incidents/incident/{incident.pk}/change/")
 
-    assert "Goes with whichever button you press" in page.content.decode()
+    assert "Note (goes with the button you press)" in page.content.decode()
 
 
 # --- 3. escalation levels count from 1 wherever a person reads them ------------------

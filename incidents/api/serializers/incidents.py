@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.api.serializers import ServiceRefSerializer, TeamRefSerializer
@@ -108,6 +109,22 @@ def _iso(value):
     return None if value is None else _DATETIME.to_representation(value)
 
 
+class EscalationStateSerializer(serializers.Serializer):
+    policy = serializers.CharField(
+        allow_null=True, help_text="The policy's name when the escalation started."
+    )
+    level = serializers.IntegerField(
+        allow_null=True, help_text="The level paged last, from 1; null if none was."
+    )
+    levels = serializers.IntegerField(help_text="How many levels the policy has.")
+    repeat = serializers.IntegerField(help_text="How many times the policy started over.")
+    next_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the next level is paged unless someone acknowledges; null when "
+        "nothing is due (acknowledged, finished, or no policy).",
+    )
+
+
 class IncidentDetailSerializer(IncidentSerializer):
     triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -120,6 +137,7 @@ class IncidentDetailSerializer(IncidentSerializer):
         help_text="The alerts' annotations (runbook_url, description, ...), latest value first."
     )
     runbook_urls = serializers.SerializerMethodField()
+    escalation = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
         fields = [
@@ -131,12 +149,25 @@ class IncidentDetailSerializer(IncidentSerializer):
             "mitigated_by",
             "resolved_by",
             "closed_by",
+            "escalation",
             "runbook_urls",
             "annotations",
             "recent_alerts",
             "timeline",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(EscalationStateSerializer)
+    def get_escalation(self, incident) -> dict:
+        snapshot = incident.escalation if isinstance(incident.escalation, dict) else {}
+        steps = snapshot.get("steps") if isinstance(snapshot.get("steps"), list) else []
+        return {
+            "policy": snapshot.get("name") if steps else None,
+            "level": incident.escalation_level + 1 if steps else None,
+            "levels": len(steps),
+            "repeat": incident.escalation_repeat,
+            "next_at": _iso(incident.escalation_next_at),
+        }
 
     def _alerts(self, incident):
         return getattr(incident, "recent_alerts", None) or []

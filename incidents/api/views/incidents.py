@@ -141,14 +141,21 @@ class IncidentViewSet(
         return self._detail(incident)
 
     @extend_schema(
-        summary="Escalate an incident now", request=None, responses=s.IncidentDetailSerializer
+        summary="Escalate an incident now",
+        request=s.ActionNoteSerializer,
+        responses=s.IncidentDetailSerializer,
     )
     @action(detail=True, methods=["post"], permission_classes=WORK)
     def escalate(self, request, pk=None):
-        """Page the next escalation level now instead of waiting for its delay (a
-        triggered incident with a policy; otherwise nothing changes). Answers the
-        incident."""
-        incident = services.escalation_advance(incident=self.get_object(), by=request.user)
+        """Page the next escalation level now instead of waiting for its delay, with an
+        optional `note` on the timeline. A triggered incident's timer runs on from the new
+        level; an acknowledged or mitigated one keeps its status (the responder asked for
+        help), and its escalation goes no further by itself. An incident whose escalation
+        never started starts one at level 1. Answers the updated incident; 409
+        `cannot_escalate` for a resolved or closed incident, a service with no policy, or
+        an escalation already at its last level."""
+        data = valid(s.ActionNoteSerializer, request)
+        incident = services.incident_escalate(incident=self.get_object(), by=request.user, **data)
         return self._detail(incident)
 
     @extend_schema(
