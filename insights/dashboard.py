@@ -478,6 +478,12 @@ def dashboard_for(user, figures: dict | None = None) -> dict:
             "slos": link("observability.view_slo", "observability_slo_changelist"),
             "slo_add": link("observability.add_slo", "observability_slo_add"),
             "schedules": link("oncall.view_schedule", "oncall_schedule_changelist"),
+            # Every schedule and policy level on one page: it needs both permissions.
+            "oncall_now": (
+                link("oncall.view_schedule", "incidents_oncall_now")
+                if user.has_perm("incidents.view_escalationpolicy")
+                else None
+            ),
             "policies": link(
                 "incidents.view_escalationpolicy", "incidents_escalationpolicy_changelist"
             ),

@@ -165,6 +165,7 @@ class DashboardLinksSerializer(serializers.Serializer):
     slo_add = _link()
     schedules = _link()
     policies = _link()
+    oncall_now = _link()
 
 
 class AdminStatusSerializer(serializers.Serializer):
