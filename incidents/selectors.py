@@ -35,6 +35,7 @@ from incidents.models import (
     AlertStatus,
     ChangeEvent,
     EscalationPolicy,
+    EscalationStep,
     Incident,
     Integration,
     Notification,
@@ -132,6 +133,21 @@ def escalation_policy_list() -> QuerySet[EscalationPolicy]:
 
 def escalation_rule_list() -> QuerySet[ServiceEscalationRule]:
     return ServiceEscalationRule.objects.select_related("service", "policy")
+
+
+def escalation_step_list(
+    queryset: QuerySet[EscalationStep] | None = None,
+) -> QuerySet[EscalationStep]:
+    """Steps (of ``queryset``, else all) with their policy, people and schedules: a
+    policy's page costs one query per relation, however many steps it has."""
+    if queryset is None:
+        queryset = EscalationStep.objects.all()
+    return queryset.select_related("policy").prefetch_related("users", "schedules")
+
+
+def notification_list() -> QuerySet[Notification]:
+    """Pages with the incident, the person and the contact method each row names."""
+    return Notification.objects.select_related("incident", "user", "contact_method")
 
 
 def integration_by_secret(secret: str, *, kind: str) -> Integration | None:

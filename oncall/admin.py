@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin_widgets import LoadedAutocompleteSelect, show_loaded
 from core.admin_writes import ServiceWritesAdmin, ServiceWritesInline
 from core.errors import DomainError
 from core.secrets import secret_generate
@@ -78,7 +79,12 @@ class LayerInline(LayerDisplay, ServiceWritesInline, admin.StackedInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("members__user")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("schedule")
+            .prefetch_related("members__user")
+        )
 
     @admin.display(description="members (in order; edit on the layer's page)")
     def member_list(self, layer):
@@ -95,11 +101,30 @@ class LayerInline(LayerDisplay, ServiceWritesInline, admin.StackedInline):
         services.layer_delete(layer=instance)
 
 
+class OverrideForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "user" in self.fields:
+            # Joined by the inline's queryset: no query per override.
+            show_loaded(self.fields["user"], [self.instance.user])
+
+
 class OverrideInline(ServiceWritesInline, admin.TabularInline):
     model = ScheduleOverride
+    form = OverrideForm
     extra = 0
     fields = ("user", "start", "end", "reason")
     autocomplete_fields = ("user",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("schedule", "user")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["widget"] = LoadedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def create(self, request, data, parent=None):
         return services.override_create(schedule=parent, **data)

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 from catalog.admin import ServiceAdmin as CatalogServiceAdmin
 from catalog.models import Service
+from core.admin_widgets import LoadedAutocompleteSelectMultiple, show_loaded
 from core.admin_writes import ServiceWritesAdmin, ServiceWritesInline
 from incidents import selectors, services
 from incidents.admin import oncall_now
@@ -19,13 +20,16 @@ from oncall.models import Schedule
 
 class EscalationStepForm(forms.ModelForm):
     # Not the model's ``schedules``: that relation has its own table (a schedule in use
-    # cannot be deleted), which the admin does not edit directly.
+    # cannot be deleted), which the admin does not edit directly. Searched as people are:
+    # a list of every schedule in every step's form grows with the organisation.
     paged_schedules = forms.ModelMultipleChoiceField(
         queryset=Schedule.objects.all(),
         required=False,
         label="Schedules",
         help_text="Whoever is on call in these when the step runs.",
-        widget=forms.CheckboxSelectMultiple,
+        widget=LoadedAutocompleteSelectMultiple(
+            EscalationStep._meta.get_field("schedules"), admin.site
+        ),
     )
 
     class Meta:
@@ -35,7 +39,12 @@ class EscalationStepForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["paged_schedules"].initial = list(self.instance.schedules.all())
+            # Prefetched by the inline's queryset: no query per step.
+            schedules = list(self.instance.schedules.all())
+            self.fields["paged_schedules"].initial = schedules
+            show_loaded(self.fields["paged_schedules"], schedules)
+            if "users" in self.fields:
+                show_loaded(self.fields["users"], list(self.instance.users.all()))
 
     def clean(self):
         cleaned = super().clean()
@@ -58,6 +67,16 @@ class EscalationStepInline(ServiceWritesInline, admin.StackedInline):
     fields = ("position", "delay", "users", "paged_schedules")
     autocomplete_fields = ("users",)
     ordering = ("position",)
+
+    def get_queryset(self, request):
+        return selectors.escalation_step_list(super().get_queryset(request))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "users":
+            kwargs["widget"] = LoadedAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def create(self, request, data, parent=None):
         return escalation.step_create(policy=parent, **_step_data(data))
