@@ -114,10 +114,19 @@ def test_metrics_add_up_every_gunicorn_worker(gunicorn):
     total = sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
-        if line.startswith("django_http_requests_total_by_view_transport_method_total{")
+        if line.startswith("django_http_responses_total_by_status_view_method_total{")
         and 'view="healthz"' in line
     )
     assert total >= 6
+    # The latency histogram by route group, as every worker observed it.
+    timed = re.search(
+        r'^django_http_requests_latency_seconds_by_group_count\{group="other",'
+        r'status_class="2xx"\} (\S+)$',
+        text,
+        flags=re.M,
+    )
+    assert timed, text
+    assert float(timed.group(1)) >= 6
     assert "django_db_execute_total{" in text
     assert "django_cache_get_total{" in text
     # Read from the database at scrape time, beside the summed per-process metrics.

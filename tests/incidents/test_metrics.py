@@ -54,7 +54,7 @@ def test_metrics_still_carry_the_request_metrics(client):
 
     names = {name for name, _ in scrape(client)}
 
-    assert "django_http_requests_total_by_view_transport_method_total" in names
+    assert "django_http_responses_total_by_status_view_method_total" in names
 
 
 def test_alerts_received_are_counted_by_kind_and_status(client, django_capture_on_commit_callbacks):
