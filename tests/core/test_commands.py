@@ -58,16 +58,3 @@ def test_ensure_admin_prints_a_generated_password_that_works(monkeypatch):
 
     password = out.split("with password '")[1].split("'")[0]
     assert get_user_model().objects.get(username="admin").check_password(password)
-
-
-def test_seed_demo_is_idempotent():
-    run("seed_demo")
-    users = sorted(get_user_model().objects.values_list("username", "groups__name"))
-
-    out, _ = run("seed_demo")
-
-    assert sorted(get_user_model().objects.values_list("username", "groups__name")) == users
-    assert ("vera.viewer", "Viewer") in users
-    assert ("mina.manager", "Manager") in users
-    assert "kept" in out
-    assert "Demo data ready." in out

@@ -4,74 +4,13 @@ the figures, and the page refreshes them from /api/admin/status without reloadin
 under the Content-Security-Policy (the script is a static file). A full-page
 screenshot is kept as an artifact (the ``artifacts`` fixture: ``var/test-artifacts/``)."""
 
-import os
-import threading
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 from django.core.cache import cache
-from django.db import connections
 
+from tests.browser import chromium_page, needs_chromium, on_a_thread_of_its_own, sign_in
 from tests.factories import ServiceFactory, UserFactory, open_incident
 
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - requirements-dev.txt installs it
-    sync_playwright = None
-
-MISSING = sync_playwright is None or not Path(CHROMIUM).exists()
-if MISSING and os.environ.get("CI"):
-    raise RuntimeError("CI must install Playwright and Chromium (see .ci/run)")
-pytestmark = [
-    pytest.mark.skipif(
-        MISSING, reason=f"Playwright or {CHROMIUM} is missing (.ci/run installs Chromium)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@contextmanager
-def chromium_page():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.errors = []
-            page.on("pageerror", lambda error: page.errors.append(str(error)))
-            page.on(
-                "console",
-                lambda message: (
-                    page.errors.append(message.text) if message.type == "error" else None
-                ),
-            )
-            yield page
-        finally:
-            browser.close()
-
-
-def on_a_thread_of_its_own(function):
-    """``function()``, run on another thread. Playwright's sync API keeps an event loop
-    running on this one, beside which Django refuses database calls."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function()
-        except BaseException as error:  # re-raised below, on the test's thread
-            outcome["error"] = error
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_manager_sees_the_figures_and_they_refresh_without_a_reload(
@@ -87,11 +26,7 @@ def test_a_manager_sees_the_figures_and_they_refresh_without_a_reload(
     cache.clear()
 
     with chromium_page() as page:
-        page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-        page.fill("#id_username", "exec")
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server.url}/admin/")
+        sign_in(page, live_server.url, "exec")
 
         sev1 = page.locator('#vd-open-incidents [data-severity="SEV1"] .vd-tile-count')
         total = page.locator("#vd-open-incidents .vd-big")

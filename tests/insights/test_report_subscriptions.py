@@ -129,12 +129,20 @@ def test_the_scheduled_email_arrives_with_the_pdf_and_an_html_summary(
         DATABASE_URL=database_url_of_test_db(),
         EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
     )
+
+    def sent():
+        if ReportDelivery.objects.filter(status=DeliveryStatus.SENT).exists():
+            return True
+        # A worker that died (it failed to start, say) sends nothing: stop waiting then.
+        assert worker.popen.poll() is None, "the worker exited"
+        return False
+
     try:
         # What beat sends on Monday 08:00: the subscription's own task, by name.
         app.send_task("insights.tasks.report_subscription_run", args=[subscription.pk])
         try:
             wait_until(
-                lambda: ReportDelivery.objects.filter(status=DeliveryStatus.SENT).exists(),
+                sent,
                 timeout=120,
                 message="the worker to generate the report and mail it",
             )

@@ -1,9 +1,11 @@
+"""The incidents demo (incidents/demo*.py): a realistic organisation with ninety days of
+history behind it, received, paged and reviewed as the platform would have, seeded once."""
+
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core import mail
 from django.core.management import call_command
 from django.db.models import F, Max, Min
 from django.utils import timezone
@@ -12,19 +14,23 @@ from catalog.models import Service, Team
 from core.models import DeliveryStatus
 from incidents.ingest.alertmanager import label_fingerprint
 from incidents.models import (
+    ActionItem,
     Alert,
     EscalationPolicy,
     Incident,
     IncidentStatus,
     Integration,
     Notification,
+    PostIncidentReview,
     ServiceEscalationRule,
     TimelineEntry,
 )
 from incidents.response_times import incident_response_times
 from incidents.services.alerts import dedup_key_for
 from incidents.services.notifications import notifications_pending_since
+from observability.models import SLO
 from oncall import selectors as oncall_selectors
+from oncall.models import ContactMethod, Schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -35,26 +41,19 @@ def seed():
     return out.getvalue()
 
 
-def test_seed_demo_builds_a_realistic_organisation_once():
-    output = seed()
-
+def test_a_realistic_organisation(demo):
     assert Team.objects.count() == 4
     assert Service.objects.count() == 10
     users = get_user_model().objects
     for role in ("Viewer", "Responder", "Manager"):
         assert users.filter(groups__name=role).exists(), role
-    incidents = Incident.objects.count()
-    assert 100 <= incidents <= 400
-    assert "incident history [10/10]" in output
     assert set(Integration.objects.values_list("kind", flat=True)) == {
         "alertmanager",
         "grafana",
         "pagerduty",
         "webhook",
     }
-    assert output.count(" secret: vgi_") == Integration.objects.count()
-    from oncall.models import ContactMethod, Schedule
-
+    assert demo.output.count(" secret: vgi_") == Integration.objects.count()
     sun = Schedule.objects.get(name="Payments follow-the-sun")
     assert [layer.restrictions[0]["start"] for layer in sun.layers.order_by("id")] == [
         "07:00",
@@ -65,21 +64,25 @@ def test_seed_demo_builds_a_realistic_organisation_once():
     assert Service.objects.exclude(escalation_rules__severity="").count() == 0
     assert ContactMethod.objects.filter(user__groups__name="Responder").exists()
 
-    # Ninety days of history, mostly closed, some still being worked.
+
+def test_ninety_days_of_history_mostly_closed_some_still_being_worked(demo):
+    incidents = Incident.objects.count()
+    assert 100 <= incidents <= 400
+    assert "incident history [10/10]" in demo.output
     oldest = Incident.objects.order_by("triggered_at").first().triggered_at
     newest = Incident.objects.order_by("triggered_at").last().triggered_at
     assert (newest - oldest).days >= 80
     assert Incident.objects.filter(status=IncidentStatus.CLOSED).count() > incidents / 2
 
-    # Acknowledged in minutes, resolved in hours, faster for worse severities.
+
+def test_acknowledged_in_minutes_resolved_in_hours_faster_for_worse_severities(demo):
     by_severity = {row["severity"]: row for row in incident_response_times(group_by="severity")}
     assert 60 < by_severity["SEV1"]["mtta_median"] < 15 * 60
     assert by_severity["SEV1"]["mtta_median"] < by_severity["SEV4"]["mtta_median"]
     assert by_severity["SEV1"]["mttr_median"] < by_severity["SEV4"]["mttr_median"]
 
-    # Reviews of the worst incidents in every status, with follow-up work, some late.
-    from incidents.models import ActionItem, PostIncidentReview
 
+def test_reviews_of_the_worst_incidents_in_every_status_with_follow_up_work_some_late(demo):
     assert set(PostIncidentReview.objects.values_list("status", flat=True)) == {
         "draft",
         "in_review",
@@ -90,43 +93,17 @@ def test_seed_demo_builds_a_realistic_organisation_once():
     assert ActionItem.objects.filter(
         status__in=["open", "in_progress"], due_date__lt=timezone.localdate()
     ).exists()
-    assert "reviews: " in output
-    reviews = PostIncidentReview.objects.count()
+    assert "reviews: " in demo.output
 
-    # SLOs with 30 days of data: some met, one at risk, one breached.
-    from observability.models import SLO
 
+def test_slos_with_30_days_of_data_some_met_one_at_risk_one_breached(demo):
     states = sorted(slo.evaluations.order_by("-at").first().state for slo in SLO.objects.all())
     assert states == ["at_risk", "breached", "met", "met"]
     assert all(slo.evaluations.count() == 31 for slo in SLO.objects.all())
 
-    assert_alerts_and_pages_behind_the_history()
-    stored = {
-        model.__name__: model.objects.count()
-        for model in (Alert, Notification, TimelineEntry, EscalationPolicy, Schedule)
-    }
-    received = dict(Integration.objects.values_list("pk", "last_received_at"))
 
-    again = seed()
-
-    assert PostIncidentReview.objects.count() == reviews
-    assert "reviews: kept" in again
-    assert Incident.objects.count() == incidents
-    assert Team.objects.count() == 4
-    assert "incident history: kept" in again
-    assert " secret: " not in again
-    assert "pages: kept" in again
-    assert stored == {
-        model.__name__: model.objects.count()
-        for model in (Alert, Notification, TimelineEntry, EscalationPolicy, Schedule)
-    }
-    assert dict(Integration.objects.values_list("pk", "last_received_at")) == received
-
-
-def assert_alerts_and_pages_behind_the_history():
-    """What the history received and paged (one seed serves both checks: seeding is slow)."""
-    # Every alert-sourced incident opened from its service's integration: firing alerts
-    # received when it triggered, resolved ones when it was resolved.
+def test_every_alert_sourced_incident_opened_from_its_services_integration(demo):
+    # Firing alerts received when it triggered, resolved ones when it was resolved.
     alerting = Incident.objects.filter(source="alert")
     assert alerting.count() >= 30
     assert not alerting.filter(alerts__isnull=True).exists()
@@ -163,13 +140,14 @@ def assert_alerts_and_pages_behind_the_history():
         assert latest is not None, integration.name
         assert integration.last_received_at == latest
 
+
+def test_every_page_was_sent_at_its_time_to_whoever_its_level_paged(demo):
     # Each service is paged by its own team's policy.
     rules = ServiceEscalationRule.objects.select_related("service", "policy")
     assert rules.count() == 12
     assert all(rule.policy.team_id == rule.service.team_id for rule in rules)
 
-    # Every page of the history was sent, at its time, to whoever its level paged; none
-    # is pending, so no worker and no sweep sends anything.
+    # None is pending, so no worker and no sweep sends anything.
     pages = Notification.objects.select_related("incident", "contact_method")
     assert pages.count() >= Incident.objects.count()
     assert set(pages.values_list("status", flat=True)) == {DeliveryStatus.SENT}
@@ -183,7 +161,7 @@ def assert_alerts_and_pages_behind_the_history():
         .exists()
     )
     assert not pages.filter(created_at__gt=F("incident__acknowledged_at")).exists()
-    assert mail.outbox == []
+    assert demo.mail == []
     for incident in Incident.objects.prefetch_related("notifications"):
         steps = incident.escalation["steps"]
         first = [p for p in incident.notifications.all() if (p.level, p.repeat) == (0, 0)]
@@ -205,3 +183,28 @@ def assert_alerts_and_pages_behind_the_history():
     assert sorted(sends.values_list("data__notification", flat=True)) == sorted(
         pages.values_list("pk", flat=True)
     )
+
+
+def test_seeding_again_keeps_the_organisation_and_its_history(demo):
+    reviews = PostIncidentReview.objects.count()
+    incidents = Incident.objects.count()
+    stored = {
+        model.__name__: model.objects.count()
+        for model in (Alert, Notification, TimelineEntry, EscalationPolicy, Schedule)
+    }
+    received = dict(Integration.objects.values_list("pk", "last_received_at"))
+
+    again = seed()
+
+    assert PostIncidentReview.objects.count() == reviews
+    assert "reviews: kept" in again
+    assert Incident.objects.count() == incidents
+    assert Team.objects.count() == 4
+    assert "incident history: kept" in again
+    assert " secret: " not in again
+    assert "pages: kept" in again
+    assert stored == {
+        model.__name__: model.objects.count()
+        for model in (Alert, Notification, TimelineEntry, EscalationPolicy, Schedule)
+    }
+    assert dict(Integration.objects.values_list("pk", "last_received_at")) == received
