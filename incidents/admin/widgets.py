@@ -55,7 +55,9 @@ class SeverityMappingWidget(TemplateWidget):
         else:
             stored = _as_mapping(value) or _as_mapping({})
             values = stored["values"] if isinstance(stored["values"], dict) else {}
-            label, pairs, default = stored["label"], list(values.items()), stored["default"]
+            # Most severe first, then by value: PostgreSQL's jsonb keeps no key order.
+            pairs = sorted(values.items(), key=lambda pair: (str(pair[1]), str(pair[0])))
+            label, default = stored["label"], stored["default"]
         pairs = [
             *[(str(k), str(v)) for k, v in pairs if str(k) or str(v)],
             *[("", "")] * BLANK_ROWS,

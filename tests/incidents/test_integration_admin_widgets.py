@@ -118,7 +118,10 @@ def test_the_change_page_shows_the_stored_mapping_as_rows(admin_client):
 
     assert input_value(html, "severity_mapping-label") == "severity"
     assert selected(html, "severity_mapping-default") == ["SEV3"]
-    for index, (value, severity) in enumerate(stored["values"].items()):
+    # Most severe first, then by value, whatever order the database keeps keys in.
+    rows = sorted(stored["values"].items(), key=lambda pair: (pair[1], pair[0]))
+    assert rows[0] == ("critical", "SEV1")
+    for index, (value, severity) in enumerate(rows):
         assert input_value(html, f"severity_mapping-{index}-value") == value
         assert selected(html, f"severity_mapping-{index}-severity") == [severity]
     blank = len(stored["values"])

@@ -67,6 +67,10 @@ def the_night(responder_name="rita"):
     return outcome.incident, old
 
 
+def fits(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def text(page, selector):
     return " ".join(page.locator(selector).first.inner_text().split())
 
@@ -89,6 +93,7 @@ def test_a_responder_acknowledges_escalates_and_resolves_in_the_browser(live_ser
         assert incident.reference in rows.first.inner_text()
         assert old.reference not in page.locator("#result_list").inner_text()
         assert "Open" in text(page, "#changelist-filter li.selected")
+        assert fits(page), "the incident list is wider than a 1366 px screen"
         shot("1-open-list")
 
         page.click(f"#result_list a:text('{incident.reference}')")
@@ -101,6 +106,7 @@ def test_a_responder_acknowledges_escalates_and_resolves_in_the_browser(live_ser
         assert page.locator("#alerts a", has_text="runbook").get_attribute("href") == (
             "https://runbooks.example.com/checkout"
         )
+        assert fits(page), "the incident page is wider than a 1366 px screen"
         shot("2-triggered")
 
         # Acknowledge with a note: the note lands with it, Rita is assigned.
