@@ -230,6 +230,7 @@ def test_the_header_says_what_is_burning_and_where(service, people):
     assert "Payments" in header
     assert "pay-5xx" in header
     assert text_of(html, "incident-age") == "2 h 14 min"
+    assert "No alerts: this incident was opened by hand or through the API." in html
     # The stock subtitle repeating the title above the header is gone.
     assert f"<h2>{incident}</h2>" not in html
 
