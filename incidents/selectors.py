@@ -263,6 +263,160 @@ def incident_runbook_urls(incident: Incident) -> list[str]:
     return list(dict.fromkeys(url for url in urls if isinstance(url, str) and is_http_url(url)))
 
 
+# --- Rows for the API's read paths -------------------------------------------------
+# A page of 50 rows spent most of its time building model instances and their joins.
+# These read the same columns as plain rows with values(), and each related list (the
+# assignees, a detail's timeline and alerts) in one more query, whatever the page's size.
+# The API shapes them (incidents.api.serializers); a test keeps that shape equal to the
+# declared serializers' output.
+
+_USER_REF_COLUMNS = tuple(f"user__{field}" for field in _USER_REF)
+
+INCIDENT_ROW_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "status",
+    "severity",
+    "source",
+    "dedup_key",
+    "triggered_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+    "service_id",
+    "service__slug",
+    "service__name",
+    "service__team_id",
+    "service__team__slug",
+    "service__team__name",
+    "commander_id",
+    *(f"commander__{field}" for field in _USER_REF if field != "id"),
+)
+
+
+def incident_rows(queryset: QuerySet[Incident]) -> QuerySet:
+    """``queryset`` (filtered and ordered as the caller likes) as rows of
+    ``INCIDENT_ROW_FIELDS``, service, team and commander joined in; add the assignees
+    with ``incident_rows_with_assignees`` once the rows are read."""
+    return queryset.prefetch_related(None).values(*INCIDENT_ROW_FIELDS)
+
+
+def incident_assignees(incident_ids) -> dict[int, list[dict]]:
+    """``{incident id: [{id, username, first_name, last_name}, ...]}`` in one query,
+    each incident's people by user id; incidents with none are absent."""
+    rows = (
+        Incident.assignees.through.objects.filter(incident_id__in=list(incident_ids))
+        .order_by("incident_id", "user_id")
+        .values_list("incident_id", *_USER_REF_COLUMNS)
+    )
+    people: dict[int, list[dict]] = {}
+    for incident_id, *user in rows:
+        people.setdefault(incident_id, []).append(dict(zip(_USER_REF, user, strict=True)))
+    return people
+
+
+def incident_rows_with_assignees(rows) -> list[dict]:
+    """``rows`` (from ``incident_rows``), each with its ``assignees``."""
+    rows = list(rows)
+    people = incident_assignees(row["id"] for row in rows) if rows else {}
+    for row in rows:
+        row["assignees"] = people.get(row["id"], [])
+    return rows
+
+
+def incident_detail_base() -> QuerySet[Incident]:
+    """One incident with its service, team and commander; its lists come from
+    ``incident_detail_related``."""
+    return Incident.objects.select_related("service__team", "commander")
+
+
+_TIMELINE_ROW_FIELDS = (
+    "id",
+    "kind",
+    "message",
+    "actor_name",
+    "actor_user_id",
+    "data",
+    "created_at",
+)
+ALERT_ROW_FIELDS = (
+    "id",
+    "integration_id",
+    "incident_id",
+    "incident__number",
+    "fingerprint",
+    "group_key",
+    "status",
+    "summary",
+    "severity",
+    "labels",
+    "annotations",
+    "starts_at",
+    "ends_at",
+    "source_url",
+    "received_at",
+)
+_STEP_USERS = ("triggered_by", "acknowledged_by", "mitigated_by", "resolved_by", "closed_by")
+
+
+def incident_detail_related(incident: Incident) -> dict:
+    """What an incident's page shows besides its own row, as plain rows: ``assignees``
+    (by user id), the usernames of who moved it through each step
+    (``{"triggered_by": "alice" or None, ...}`` under ``steps``), its ``timeline``
+    (oldest first) and its ``RECENT_ALERTS`` latest ``alerts`` (newest first). Four
+    queries at most."""
+    by_ids = {getattr(incident, f"{field}_id") for field in _STEP_USERS} - {None}
+    usernames = dict(User.objects.filter(pk__in=by_ids).values_list("pk", "username"))
+    timeline = (
+        TimelineEntry.objects.filter(incident_id=incident.pk)
+        .order_by("created_at", "id")
+        .values(*_TIMELINE_ROW_FIELDS)
+    )
+    alerts = (
+        Alert.objects.filter(incident_id=incident.pk)
+        .order_by("-received_at", "-id")
+        .values(*ALERT_ROW_FIELDS)[:RECENT_ALERTS]
+    )
+    return {
+        "assignees": incident_assignees([incident.pk]).get(incident.pk, []),
+        "steps": {field: usernames.get(getattr(incident, f"{field}_id")) for field in _STEP_USERS},
+        "timeline": list(timeline),
+        "alerts": list(alerts),
+    }
+
+
+def alert_rows(queryset: QuerySet[Alert]) -> QuerySet:
+    """``queryset`` (filtered and ordered as the caller likes) as rows of
+    ``ALERT_ROW_FIELDS``, the incident's number joined in."""
+    return queryset.values(*ALERT_ROW_FIELDS)
+
+
+ACTION_ITEM_ROW_FIELDS = (
+    "id",
+    "review_id",
+    "review__incident__number",
+    "title",
+    "description",
+    "owner_id",
+    "owner__username",
+    "priority",
+    "due_date",
+    "status",
+    "completed_at",
+    "ticket_url",
+    "created_at",
+    "updated_at",
+)
+
+
+def action_item_rows(queryset: QuerySet[ActionItem]) -> QuerySet:
+    """``queryset`` (filtered and ordered as the caller likes) as rows of
+    ``ACTION_ITEM_ROW_FIELDS``, the owner's name and the incident's number joined in."""
+    return queryset.values(*ACTION_ITEM_ROW_FIELDS)
+
+
 # --- Analytics reads: counts per UTC day, response-time samples, alert noise, pages --
 # Every window is start <= t < end; each function is one query, grouped in the database.
 

@@ -104,6 +104,31 @@ class FilterBackend(django_filters.rest_framework.DjangoFilterBackend):
     filterset_base = FilterSet
 
 
+class AskedFilterBackend(FilterBackend):
+    """``FilterBackend`` that builds the filter set only when the request names one of
+    its filters. A filter given no value passes the queryset through unchanged, so a
+    request naming none gets the same answer; building the filter set (its form, and
+    for ``filterset_fields`` a new FilterSet class) is a sizeable part of a list page's
+    time. Only for views whose filter sets have no required filter: with one, an
+    unfiltered request is a 400."""
+
+    def filter_queryset(self, request, queryset, view):
+        names = self._filter_names(view)
+        params = request.query_params
+        if names and not any(param.startswith(name) for param in params for name in names):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+    @staticmethod
+    def _filter_names(view) -> list[str]:
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is not None:
+            return list(filterset_class.base_filters)
+        # A filter built from filterset_fields is named after its field, perhaps with a
+        # lookup after it (``received_at__gte``): the field's name begins the parameter.
+        return list(getattr(view, "filterset_fields", None) or ())
+
+
 class BoundedDateTimeField(serializers.DateTimeField):
     """A serializer's ISO-8601 time within 1970-2199, offset at most 14 hours, in UTC
     (the body's counterpart of ``BoundedIsoDateTimeField``)."""

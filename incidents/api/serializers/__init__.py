@@ -1,6 +1,10 @@
 """The incidents API's serializers, one module per concept."""
 
-from incidents.api.serializers.alerts import AlertSerializer, ChangeEventSerializer
+from incidents.api.serializers.alerts import (
+    AlertSerializer,
+    ChangeEventSerializer,
+    alert_list_data,
+)
 from incidents.api.serializers.escalation import (
     EscalationPolicySerializer,
     EscalationStepSerializer,
@@ -18,6 +22,8 @@ from incidents.api.serializers.incidents import (
     ReopenSerializer,
     ResolveSerializer,
     TimelineEntrySerializer,
+    incident_detail_data,
+    incident_list_data,
 )
 from incidents.api.serializers.integrations import (
     IntegrationIssuedSerializer,
@@ -31,6 +37,7 @@ from incidents.api.serializers.reviews import (
     ActionItemSerializer,
     ReviewDetailSerializer,
     ReviewSerializer,
+    action_item_list_data,
 )
 from incidents.api.serializers.services import ServiceSerializer
 
@@ -59,4 +66,8 @@ __all__ = [
     "ServiceEscalationRuleSerializer",
     "ServiceSerializer",
     "TimelineEntrySerializer",
+    "action_item_list_data",
+    "alert_list_data",
+    "incident_detail_data",
+    "incident_list_data",
 ]

@@ -5,11 +5,13 @@ from rest_framework import serializers
 from catalog.api.serializers import ServiceRefSerializer, TeamRefSerializer
 from catalog.models import Service
 from core.api.fields import ModelSerializer
+from core.api.representation import datetime_repr, datetime_writer, person_ref
 from core.api.serializers import UserRefSerializer, user_ref
 from core.net import is_http_url
-from incidents.api.serializers.alerts import AlertSerializer
+from incidents.api.serializers.alerts import AlertSerializer, alert_row_data
 from incidents.lifecycle import allowed_actions
 from incidents.models import Incident, IncidentSeverity, TimelineEntry
+from incidents.models.incidents import SEVERITY_NAMES
 
 User = get_user_model()
 
@@ -102,11 +104,8 @@ class IncidentSerializer(ModelSerializer):
         return allowed_actions(incident.status)
 
 
-_DATETIME = serializers.DateTimeField()
-
-
 def _iso(value):
-    return None if value is None else _DATETIME.to_representation(value)
+    return datetime_repr(value)
 
 
 class EscalationStateSerializer(serializers.Serializer):
@@ -159,15 +158,7 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     @extend_schema_field(EscalationStateSerializer)
     def get_escalation(self, incident) -> dict:
-        snapshot = incident.escalation if isinstance(incident.escalation, dict) else {}
-        steps = snapshot.get("steps") if isinstance(snapshot.get("steps"), list) else []
-        return {
-            "policy": snapshot.get("name") if steps else None,
-            "level": incident.escalation_level + 1 if steps else None,
-            "levels": len(steps),
-            "repeat": incident.escalation_repeat,
-            "next_at": _iso(incident.escalation_next_at),
-        }
+        return _escalation(incident)
 
     def _alerts(self, incident):
         return getattr(incident, "recent_alerts", None) or []
@@ -176,26 +167,178 @@ class IncidentDetailSerializer(IncidentSerializer):
         return AlertSerializer(self._alerts(incident), many=True).data
 
     def get_annotations(self, incident) -> dict[str, str]:
-        merged = {}
-        for alert in self._alerts(incident):  # newest first: the first value seen wins
-            for key, value in alert.annotations.items():
-                merged.setdefault(key, value)
-        return merged
+        return _merged_annotations([alert.annotations for alert in self._alerts(incident)])
 
     def get_runbook_urls(self, incident) -> list[str]:
         """The alerts' ``runbook_url`` annotations and the service's runbook, newest
         first, http(s) only: a client may render them as links, so a ``javascript:``
         URL from an alert is dropped."""
-        urls = [
-            alert.annotations.get("runbook_url")
-            for alert in self._alerts(incident)
-            if isinstance(alert.annotations, dict)
-        ]
-        urls.append(incident.service.runbook_url)
-        return list(dict.fromkeys(url for url in urls if is_http_url(url)))
+        return _runbook_urls(
+            [alert.annotations for alert in self._alerts(incident)], incident.service.runbook_url
+        )
 
     def to_representation(self, incident):
         return serializers.ModelSerializer.to_representation(self, incident)
+
+
+def _escalation(incident) -> dict:
+    snapshot = incident.escalation if isinstance(incident.escalation, dict) else {}
+    steps = snapshot.get("steps") if isinstance(snapshot.get("steps"), list) else []
+    return {
+        "policy": snapshot.get("name") if steps else None,
+        "level": incident.escalation_level + 1 if steps else None,
+        "levels": len(steps),
+        "repeat": incident.escalation_repeat,
+        "next_at": _iso(incident.escalation_next_at),
+    }
+
+
+def _merged_annotations(annotations: list) -> dict:
+    merged = {}
+    for values in annotations:  # newest first: the first value seen wins
+        for key, value in values.items():
+            merged.setdefault(key, value)
+    return merged
+
+
+def _runbook_urls(annotations: list, service_runbook_url: str) -> list[str]:
+    """``IncidentDetailSerializer.get_runbook_urls`` from the alerts' annotations,
+    newest first."""
+    urls = [values.get("runbook_url") for values in annotations if isinstance(values, dict)]
+    urls.append(service_runbook_url)
+    return list(dict.fromkeys(url for url in urls if is_http_url(url)))
+
+
+# --- Answers built from rows (incidents.selectors' read paths) -----------------------
+# The declared serializers above stay the API's contract (the schema is generated from
+# them); these build the same output from plain rows, for the list and detail pages.
+# tests/incidents/test_api_read_path.py keeps each equal to its declared serializer.
+
+
+def _person(row: dict, prefix: str) -> dict | None:
+    user_id = row[f"{prefix}_id"]
+    if user_id is None:
+        return None
+    return person_ref(
+        user_id,
+        row[f"{prefix}__username"],
+        row[f"{prefix}__first_name"],
+        row[f"{prefix}__last_name"],
+    )
+
+
+def incident_row_data(row: dict, iso=datetime_repr) -> dict:
+    """``IncidentSerializer``'s output for a row of ``selectors.incident_rows`` with its
+    ``assignees`` (``selectors.incident_rows_with_assignees``); ``iso`` writes its
+    times (``core.api.representation.datetime_writer()`` for a page)."""
+    triggered_at, acknowledged_at = row["triggered_at"], row["acknowledged_at"]
+    resolved_at = row["resolved_at"]
+    return {
+        "id": row["id"],
+        "reference": f"{Incident.PREFIX}{row['number']}",
+        "number": row["number"],
+        "title": row["title"],
+        "status": row["status"],
+        "severity": row["severity"],
+        "severity_name": SEVERITY_NAMES[row["severity"]],
+        "source": row["source"],
+        "service": {
+            "id": row["service_id"],
+            "slug": row["service__slug"],
+            "name": row["service__name"],
+        },
+        "team": {
+            "id": row["service__team_id"],
+            "slug": row["service__team__slug"],
+            "name": row["service__team__name"],
+        },
+        "commander": _person(row, "commander"),
+        "assignees": [
+            person_ref(user["id"], user["username"], user["first_name"], user["last_name"])
+            for user in row["assignees"]
+        ],
+        "dedup_key": row["dedup_key"],
+        "triggered_at": iso(triggered_at),
+        "acknowledged_at": iso(acknowledged_at),
+        "mitigated_at": iso(row["mitigated_at"]),
+        "resolved_at": iso(resolved_at),
+        "closed_at": iso(row["closed_at"]),
+        "time_to_acknowledge_seconds": (
+            (acknowledged_at - triggered_at).total_seconds() if acknowledged_at else None
+        ),
+        "time_to_resolve_seconds": (
+            (resolved_at - triggered_at).total_seconds() if resolved_at else None
+        ),
+        "allowed_actions": allowed_actions(row["status"]),
+    }
+
+
+def incident_list_data(rows: list[dict]) -> list[dict]:
+    iso = datetime_writer()
+    return [incident_row_data(row, iso) for row in rows]
+
+
+def timeline_row_data(row: dict, iso=datetime_repr) -> dict:
+    """``TimelineEntrySerializer``'s output for a timeline row."""
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "message": row["message"],
+        "actor": row["actor_name"],
+        "actor_user": row["actor_user_id"],
+        "data": row["data"],
+        "created_at": iso(row["created_at"]),
+    }
+
+
+def incident_detail_data(incident: Incident, related: dict) -> dict:
+    """``IncidentDetailSerializer``'s output for ``incident`` (from
+    ``selectors.incident_detail_base``) and ``selectors.incident_detail_related``."""
+    service, team, commander = incident.service, incident.service.team, incident.commander
+    row = {
+        **{field: getattr(incident, field) for field in _INCIDENT_OWN_FIELDS},
+        "service_id": service.pk,
+        "service__slug": service.slug,
+        "service__name": service.name,
+        "service__team_id": team.pk,
+        "service__team__slug": team.slug,
+        "service__team__name": team.name,
+        "commander_id": incident.commander_id,
+        "commander__username": commander.get_username() if commander else None,
+        "commander__first_name": commander.first_name if commander else None,
+        "commander__last_name": commander.last_name if commander else None,
+        "assignees": related["assignees"],
+    }
+    alerts = related["alerts"]
+    annotations = [alert["annotations"] for alert in alerts]
+    iso = datetime_writer()
+    return {
+        **incident_row_data(row, iso),
+        "summary": incident.summary,
+        "resolution_note": incident.resolution_note,
+        **related["steps"],
+        "escalation": _escalation(incident),
+        "runbook_urls": _runbook_urls(annotations, service.runbook_url),
+        "annotations": _merged_annotations(annotations),
+        "recent_alerts": [alert_row_data(alert, iso) for alert in alerts],
+        "timeline": [timeline_row_data(entry, iso) for entry in related["timeline"]],
+    }
+
+
+_INCIDENT_OWN_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "status",
+    "severity",
+    "source",
+    "dedup_key",
+    "triggered_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+)
 
 
 class IncidentCreateSerializer(serializers.Serializer):

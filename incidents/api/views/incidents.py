@@ -5,12 +5,12 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api.fields import FilterBackend
+from core.api.fields import AskedFilterBackend
 from core.api.permissions import RoleModelPermissions
 from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.api.filters import IncidentFilter
-from incidents.api.views.common import WORK, valid
+from incidents.api.views.common import WORK, paginated_rows, valid
 from incidents.oncall_overview import oncall_overview
 from incidents.response_times import incident_response_times
 
@@ -29,19 +29,32 @@ class IncidentViewSet(
     """
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
-    filter_backends = [FilterBackend, OrderingFilter]
+    filter_backends = [AskedFilterBackend, OrderingFilter]
     filterset_class = IncidentFilter
     ordering_fields = ["triggered_at", "severity", "number", "status", "updated_at"]
     ordering = ["-triggered_at", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        if self.action in ("retrieve",) or self.action in _ACTIONS:
+        if self.action == "retrieve":
+            return selectors.incident_detail_base()
+        if self.action in _ACTIONS:
             return selectors.incident_detail()
         return selectors.incident_list()
 
     def get_serializer_class(self):
         return s.IncidentSerializer if self.action == "list" else s.IncidentDetailSerializer
+
+    # The list and the detail answer the declared serializers' output, built from rows
+    # (incidents.selectors' read paths) rather than model instances and DRF's fields.
+    def list(self, request):
+        rows = selectors.incident_rows(self.filter_queryset(self.get_queryset()))
+        return paginated_rows(self, rows, _incident_page)
+
+    def retrieve(self, request, pk=None):
+        incident = self.get_object()
+        related = selectors.incident_detail_related(incident)
+        return Response(s.incident_detail_data(incident, related))
 
     def _detail(self, incident, status_code=status.HTTP_200_OK):
         incident = self.get_queryset().get(pk=incident.pk)
@@ -228,6 +241,10 @@ class IncidentViewSet(
             **query.validated_data,
         )
         return Response(s.ResponseTimesRowSerializer(rows, many=True).data)
+
+
+def _incident_page(rows):
+    return s.incident_list_data(selectors.incident_rows_with_assignees(rows))
 
 
 _ACTIONS = {"acknowledge", "mitigate", "resolve", "close", "reopen", "assign", "notes", "escalate"}

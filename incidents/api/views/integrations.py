@@ -5,11 +5,11 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api.fields import FilterBackend
+from core.api.fields import AskedFilterBackend, FilterBackend
 from core.api.permissions import RoleModelPermissions
 from incidents import selectors, services
 from incidents.api import serializers as s
-from incidents.api.views.common import WORK
+from incidents.api.views.common import WORK, paginated_rows
 
 
 class IntegrationViewSet(viewsets.ModelViewSet):
@@ -63,13 +63,18 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     serializer_class = s.AlertSerializer
-    filter_backends = [FilterBackend, OrderingFilter]
+    filter_backends = [AskedFilterBackend, OrderingFilter]
     filterset_fields = ["integration", "incident", "status", "fingerprint", "severity"]
     ordering_fields = ["received_at"]
     ordering = ["-received_at", "-id"]
 
     def get_queryset(self):
         return selectors.alert_list()
+
+    # AlertSerializer's output, built from rows rather than model instances.
+    def list(self, request):
+        rows = selectors.alert_rows(self.filter_queryset(self.get_queryset()))
+        return paginated_rows(self, rows, s.alert_list_data)
 
 
 class ChangeEventViewSet(viewsets.ReadOnlyModelViewSet):

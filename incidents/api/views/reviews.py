@@ -9,12 +9,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from core.api.fields import FilterBackend
+from core.api.fields import AskedFilterBackend, FilterBackend
 from core.api.permissions import RoleModelPermissions
 from incidents import selectors
 from incidents.api import serializers as s
 from incidents.api.filters import ActionItemFilter, ReviewFilter
-from incidents.api.views.common import WORK
+from incidents.api.views.common import WORK, paginated_rows
 from incidents.reviews_export import EXPORT_FORMATS, review_export
 from incidents.services import reviews as services
 
@@ -122,7 +122,7 @@ class ActionItemViewSet(viewsets.ModelViewSet):
 
     permission_classes = [IsAuthenticated, RoleModelPermissions]
     serializer_class = s.ActionItemSerializer
-    filter_backends = [FilterBackend, OrderingFilter]
+    filter_backends = [AskedFilterBackend, OrderingFilter]
     filterset_class = ActionItemFilter
     ordering_fields = ["due_date", "priority", "created_at", "status"]
     ordering = ["due_date", "priority", "id"]
@@ -130,6 +130,11 @@ class ActionItemViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.action_item_list()
+
+    # ActionItemSerializer's output, built from rows rather than model instances.
+    def list(self, request):
+        rows = selectors.action_item_rows(self.filter_queryset(self.get_queryset()))
+        return paginated_rows(self, rows, s.action_item_list_data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
