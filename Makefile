@@ -8,7 +8,7 @@ export DEBUG ?= true
 export SITE_URL ?= http://localhost:$(PORT)
 METRICS_DIR := $(CURDIR)/var/prometheus
 
-.PHONY: run test lint format install install-dev bootstrap clean
+.PHONY: run test lint format install install-dev bootstrap clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,30 @@ format: install-dev
 
 test: lint
 	DEBUG=false $(BIN)/pytest
+
+## The benchmarks' long forms, by hand (not part of `make test`; see bench/README.md).
+# bench/load.py on PostgreSQL and Redis (with DATABASE_URL and REDIS_URL set) and on the
+# embedded default, then every other script; analytics.py and slo.py need PostgreSQL.
+# Each failing script is named at the end, and the target fails.
+BENCH_SCRIPTS := ingest api dashboard admin_pages oncall reports anomaly_quality forecast_backtest
+BENCH_POSTGRES_SCRIPTS := analytics slo
+
+bench: install-dev
+	@failed=""; \
+	run() { echo; echo "=== bench/$$*"; $(BIN)/python bench/$$* || failed="$$failed; $$*"; }; \
+	if [[ "$$DATABASE_URL" == postgres* && -n "$$REDIS_URL" ]]; then \
+		run load.py --seconds 60; \
+	else \
+		echo "bench/load.py on PostgreSQL and Redis: skipped (set DATABASE_URL and REDIS_URL)"; \
+	fi; \
+	run load.py --embedded --seconds 60; \
+	for script in $(BENCH_SCRIPTS); do run $$script.py; done; \
+	if [[ "$$DATABASE_URL" == postgres* ]]; then \
+		for script in $(BENCH_POSTGRES_SCRIPTS); do run $$script.py; done; \
+	else \
+		echo "bench/analytics.py, bench/slo.py: skipped (they need a PostgreSQL DATABASE_URL)"; \
+	fi; \
+	if [[ -n "$$failed" ]]; then echo; echo "failed$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var

@@ -169,3 +169,43 @@ def measure(name, make_request, *, seconds: float, clients: int, expect: int) ->
     rate = sum(counts) / elapsed
     print(f"  {name:<40} {rate:8.1f} req/s  ({sum(counts)} requests)", flush=True)
     return rate
+
+
+@contextmanager
+def private_redis_db(url: str):
+    """A Redis database number of its own on ``url``'s server, claimed with SET NX (so two
+    runs never share one) and flushed afterwards. Yields the URL naming it."""
+    import redis
+
+    base = url.split("?", 1)[0].rstrip("/")
+    head, _, tail = base.rpartition("/")
+    if tail.isdigit() and head.count("/") >= 2:
+        base = head
+    claim = f"vigil-bench-claim-{secrets.token_hex(4)}"
+    for number in range(15, 0, -1):
+        client = redis.Redis.from_url(f"{base}/{number}")
+        if client.dbsize() == 0 and client.set("vigil-bench-claim", claim, nx=True, ex=7200):
+            break
+        client.close()
+    else:
+        raise RuntimeError(f"no free Redis database on {base} (all of 1-15 hold keys)")
+    try:
+        yield f"{base}/{number}"
+    finally:
+        client.flushdb()
+        client.close()
+
+
+def procfile(port: int) -> dict[str, list[str]]:
+    """The Procfile's commands (what `make run` starts), ``$PORT`` filled in and each
+    program taken from this virtualenv."""
+    import shlex
+
+    commands = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if not sep or not command.strip():
+            continue
+        args = shlex.split(command.replace("$PORT", str(port)))
+        commands[name.strip()] = [str(BIN / args[0]), *args[1:]]
+    return commands
