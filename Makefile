@@ -89,3 +89,9 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) var
+
+## The fault tests with production timings: a 5-minute SMTP outage, the outbox's 2-minute
+## sweep grace and 5-minute lease waited out (about 15 minutes; `make test` runs them short).
+.PHONY: faults-long
+faults-long: install-dev
+	FAULTS_LONG=1 DEBUG=false $(BIN)/pytest -p no:cacheprovider tests/faults

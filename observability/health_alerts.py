@@ -1,6 +1,8 @@
 """Critical alerting on the platform itself. Beat runs these checks every minute; a
 check that fails twice in a row opens one incident (source ``health``) on the platform's
-own service, through the incidents services, and the first pass resolves it. The
+own service, through the incidents services, and the first pass resolves it. A pass
+that finds no check ran for longer than beat's heartbeat limit records beat's outage the
+same way, once beat is back. The
 database is not among them: without it nothing could be recorded (``/readyz`` and the
 process manager cover it)."""
 
@@ -11,7 +13,14 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from core.health import CheckFailed, check_beat, check_broker, check_cache, run_checks
+from core.health import (
+    CheckFailed,
+    CheckResult,
+    check_beat,
+    check_broker,
+    check_cache,
+    run_checks,
+)
 from core.models import DeliveryStatus
 from core.outbox import outbox_kinds
 from incidents import services as incident_services
@@ -74,12 +83,19 @@ HEALTH_CHECKS = {
 
 def health_checks_run() -> dict[str, bool]:
     """Run every check once, record it, open or resolve its incident."""
+    outage = beat_outage_seconds(timezone.now())
     results = run_checks(HEALTH_CHECKS)
     service = None
     outcome = {}
     for result in results:
         state, _ = HealthCheckState.objects.get_or_create(name=result.name)
         state.consecutive_failures = 0 if result.ok else state.consecutive_failures + 1
+        if result.name == "beat" and outage is not None:
+            # Beat runs these checks, so while it was down none ran, and it is back (its
+            # heartbeat fresh) by the time one does: record the outage as a failure that
+            # opens the incident now; the next pass, beat being fine, resolves it.
+            result = _beat_was_down(result, outage, state.checked_at)
+            state.consecutive_failures = max(state.consecutive_failures, FAILURES_TO_OPEN)
         state.detail = result.detail
         state.checked_at = timezone.now()
         state.save()
@@ -96,6 +112,27 @@ def health_checks_run() -> dict[str, bool]:
             )
         outcome[result.name] = result.ok
     return outcome
+
+
+def beat_outage_seconds(now) -> float | None:
+    """How long no health check ran, when longer than beat's heartbeat limit
+    (``BEAT_HEARTBEAT_MAX_AGE``): beat, which schedules them every minute, was down."""
+    last = HealthCheckState.objects.filter(name="beat").values_list("checked_at", flat=True).first()
+    if last is None:
+        return None
+    seconds = (now - last).total_seconds()
+    return seconds if seconds > settings.BEAT_HEARTBEAT_MAX_AGE else None
+
+
+def _beat_was_down(result, seconds, since):
+    local = timezone.localtime(since)
+    return CheckResult(
+        result.name,
+        False,
+        f"no scheduled check ran for {seconds:.0f} s, from {local:%Y-%m-%d %H:%M:%S %Z}: "
+        f"beat was down (now: {result.detail})",
+        result.duration_ms,
+    )
 
 
 def _open(service, result, key):

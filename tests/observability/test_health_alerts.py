@@ -91,3 +91,39 @@ def test_failing_pages_are_a_failing_check(smtp_server):
     assert health_checks_run()["notifications"] is True
     incident.refresh_from_db()
     assert incident.status == "resolved"
+
+
+def test_a_beat_outage_opens_an_incident_once_beat_is_back_and_the_next_pass_resolves_it(
+    settings,
+):
+    import time_machine
+
+    from core.health import BEAT_HEARTBEAT
+    from core.services import heartbeat_record
+
+    settings.BEAT_HEARTBEAT_MAX_AGE = 120
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert health_checks_run()["beat"] is True
+    # A normal minute later: nothing to report.
+    with time_machine.travel(start + timedelta(seconds=60), tick=False):
+        assert health_checks_run()["beat"] is True
+    assert not Incident.objects.filter(source="health").exists()
+
+    # Beat was down for ten minutes (nothing ran), then came back with a fresh heartbeat.
+    back = start + timedelta(minutes=11)
+    with time_machine.travel(back, tick=False):
+        heartbeat_record(name=BEAT_HEARTBEAT)
+        outcome = health_checks_run()
+
+    assert outcome["beat"] is False
+    incident = Incident.objects.get(source="health", dedup_key="health:beat")
+    assert incident.status == "triggered"
+    assert "no scheduled check ran for 600 s" in incident.summary
+    assert "beat was down" in incident.summary
+
+    with time_machine.travel(back + timedelta(seconds=60), tick=False):
+        heartbeat_record(name=BEAT_HEARTBEAT)
+        assert health_checks_run()["beat"] is True
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
