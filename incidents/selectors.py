@@ -272,7 +272,8 @@ def incident_runbook_urls(incident: Incident) -> list[str]:
 
 _USER_REF_COLUMNS = tuple(f"user__{field}" for field in _USER_REF)
 
-INCIDENT_ROW_FIELDS = (
+# The incident's own columns an API row shows (its list and its detail).
+INCIDENT_OWN_FIELDS = (
     "id",
     "number",
     "title",
@@ -285,6 +286,10 @@ INCIDENT_ROW_FIELDS = (
     "mitigated_at",
     "resolved_at",
     "closed_at",
+)
+
+INCIDENT_ROW_FIELDS = (
+    *INCIDENT_OWN_FIELDS,
     "service_id",
     "service__slug",
     "service__name",

@@ -12,6 +12,7 @@ from incidents.api.serializers.alerts import AlertSerializer, alert_row_data
 from incidents.lifecycle import allowed_actions
 from incidents.models import Incident, IncidentSeverity, TimelineEntry
 from incidents.models.incidents import SEVERITY_NAMES
+from incidents.selectors import INCIDENT_OWN_FIELDS
 
 User = get_user_model()
 
@@ -296,7 +297,7 @@ def incident_detail_data(incident: Incident, related: dict) -> dict:
     ``selectors.incident_detail_base``) and ``selectors.incident_detail_related``."""
     service, team, commander = incident.service, incident.service.team, incident.commander
     row = {
-        **{field: getattr(incident, field) for field in _INCIDENT_OWN_FIELDS},
+        **{field: getattr(incident, field) for field in INCIDENT_OWN_FIELDS},
         "service_id": service.pk,
         "service__slug": service.slug,
         "service__name": service.name,
@@ -323,22 +324,6 @@ def incident_detail_data(incident: Incident, related: dict) -> dict:
         "recent_alerts": [alert_row_data(alert, iso) for alert in alerts],
         "timeline": [timeline_row_data(entry, iso) for entry in related["timeline"]],
     }
-
-
-_INCIDENT_OWN_FIELDS = (
-    "id",
-    "number",
-    "title",
-    "status",
-    "severity",
-    "source",
-    "dedup_key",
-    "triggered_at",
-    "acknowledged_at",
-    "mitigated_at",
-    "resolved_at",
-    "closed_at",
-)
 
 
 class IncidentCreateSerializer(serializers.Serializer):
