@@ -14,6 +14,8 @@ def postgres_and_redis() -> str:
     """The suite's REDIS_URL; skips unless the suite runs on PostgreSQL and Redis."""
     database, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not database.startswith("postgres") or not redis_url:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI runs the suite on PostgreSQL and Redis (.ci/run)")
         pytest.skip(
             "needs PostgreSQL and Redis: set DATABASE_URL (postgres://...) and REDIS_URL "
             "(CI sets both)"
